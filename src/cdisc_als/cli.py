@@ -1,0 +1,197 @@
+"""The ``cdisc-als`` command line. Thin: parse options, call the pipeline, print progress.
+
+Exit codes (the contract scripts rely on): 0 ok, 1 findings or differences, 2 could not run.
+Stage modules are imported inside each command so that ``cdisc-als --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cdisc_als import __version__
+from cdisc_als.errors import CdiscAlsError
+
+app = typer.Typer(
+    help="Raw trial data to CDISC SDTM and ADaM, validated, as SAS XPORT v5 and Define-XML 2.1.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_CANNOT_RUN = 0, 1, 2
+
+StudyOpt = Annotated[
+    str, typer.Option("--study", help="Study folder (with study.yaml) or the name of a bundled study.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Folder to write into (created if missing).")]
+FormatOpt = Annotated[
+    str, typer.Option("--format", help="Output formats, comma separated: xpt, json, ndjson.")
+]
+
+
+def guarded(func):
+    """Turn the package's own errors into a message and exit code 2 instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CdiscAlsError as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(EXIT_CANNOT_RUN) from None
+        except FileNotFoundError as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(EXIT_CANNOT_RUN) from None
+
+    return wrapper
+
+
+def parse_formats(value: str) -> list[str]:
+    formats = [f.strip().lower() for f in value.split(",") if f.strip()]
+    bad = [f for f in formats if f not in {"xpt", "json", "ndjson"}]
+    if bad or not formats:
+        raise typer.BadParameter(f"unknown format(s) {bad}; use xpt, json or ndjson")
+    return formats
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cdisc-als {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """cdisc-als command line."""
+
+
+@app.command()
+@guarded
+def raw(
+    study: StudyOpt,
+    out: OutOpt,
+    subjects: Annotated[int | None, typer.Option(help="Randomized subjects (default: study.yaml).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: study.yaml).")] = None,
+) -> None:
+    """Generate the study's seeded synthetic raw EDC export (one CSV per CRF form)."""
+    from cdisc_als.study import load_study
+    from cdisc_als.synth import generate_raw
+
+    st = load_study(study)
+    counts = generate_raw(st, out, subjects=subjects, seed=seed)
+    for form, n in counts.items():
+        console.print(f"  {form}: {n} rows")
+    console.print(f"raw data written to {out}")
+
+
+@app.command()
+@guarded
+def sdtm(
+    study: StudyOpt,
+    out: OutOpt,
+    raw: Annotated[Path, typer.Option("--raw", help="Folder of raw files (csv, parquet, xpt, sas7bdat).")],
+    format: FormatOpt = "xpt",
+) -> None:
+    """Map raw data to SDTM datasets with the study's mapping specs."""
+    from cdisc_als.pipeline import run_sdtm_stage
+
+    ok = run_sdtm_stage(study, raw, out, parse_formats(format), console)
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+@app.command()
+@guarded
+def adam(
+    study: StudyOpt,
+    out: OutOpt,
+    sdtm: Annotated[Path, typer.Option("--sdtm", help="Folder of SDTM datasets (xpt, json, parquet).")],
+    format: FormatOpt = "xpt",
+) -> None:
+    """Derive ADaM datasets from SDTM with the study's ADaM specs."""
+    from cdisc_als.pipeline import run_adam_stage
+
+    ok = run_adam_stage(study, sdtm, out, parse_formats(format), console)
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+@app.command()
+@guarded
+def validate(
+    data: Annotated[Path | None, typer.Argument(help="Folder of SDTM or ADaM datasets.")] = None,
+    standard: Annotated[
+        str | None, typer.Option(help="sdtmig-3.4 or adamig-1.3 (detected when omitted).")
+    ] = None,
+    define: Annotated[Path | None, typer.Option(help="Check the datasets against this define.xml.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Folder for report.json/.html/.xlsx.")] = None,
+    fail_on: Annotated[str, typer.Option(help="Exit 1 on findings of this level: error or warning.")] = "error",
+    list_rules: Annotated[bool, typer.Option("--list-rules", help="List the rules and coverage.")] = False,
+) -> None:
+    """Check datasets against the conformance rules and write reports."""
+    from cdisc_als.pipeline import run_validate_stage
+
+    code = run_validate_stage(data, standard, define, report, fail_on, list_rules, console)
+    raise typer.Exit(code)
+
+
+@app.command()
+@guarded
+def define(
+    study: StudyOpt,
+    data: Annotated[Path, typer.Option("--data", help="Folder of the datasets the define describes.")],
+    out: Annotated[Path, typer.Option("--out", help="define.xml path to write.")],
+) -> None:
+    """Write a Define-XML 2.1 document for a folder of SDTM or ADaM datasets."""
+    from cdisc_als.pipeline import run_define_stage
+
+    run_define_stage(study, data, out, console)
+
+
+@app.command()
+@guarded
+def build(
+    study: StudyOpt,
+    out: OutOpt,
+    raw: Annotated[Path | None, typer.Option("--raw", help="Raw folder (default: generate).")] = None,
+    allow_errors: Annotated[bool, typer.Option(help="Go on when validation finds errors.")] = False,
+    format: FormatOpt = "xpt",
+) -> None:
+    """Run the whole chain and write the eCTD module 5 tree with a manifest."""
+    from cdisc_als.pipeline import run_build
+
+    code = run_build(study, out, raw, allow_errors, parse_formats(format), console)
+    raise typer.Exit(code)
+
+
+@app.command()
+@guarded
+def compare(
+    base: Annotated[Path, typer.Argument(help="Base dataset (xpt, json, ndjson, parquet, csv).")],
+    other: Annotated[Path, typer.Argument(metavar="COMPARE", help="Dataset compared with the base.")],
+    keys: Annotated[str | None, typer.Option(help="Key variables, comma separated.")] = None,
+    vars: Annotated[str | None, typer.Option("--vars", help="Only these variables.")] = None,
+    tolerance: Annotated[float, typer.Option(help="Absolute tolerance for numbers.")] = 1e-9,
+    report: Annotated[Path | None, typer.Option(help="Folder for compare.html/.json.")] = None,
+) -> None:
+    """Compare two datasets (PROC COMPARE style); exit 1 when they differ."""
+    from cdisc_als.pipeline import run_compare
+
+    raise typer.Exit(run_compare(base, other, keys, vars, tolerance, report, console))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
