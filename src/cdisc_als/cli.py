@@ -86,9 +86,10 @@ def raw(
 ) -> None:
     """Generate the study's seeded synthetic raw EDC export (one CSV per CRF form)."""
     from cdisc_als.study import load_study
-    from cdisc_als.synth import generate_raw
 
     st = load_study(study)
+    from cdisc_als.synth import generate_raw
+
     counts = generate_raw(st, out, subjects=subjects, seed=seed)
     for form, n in counts.items():
         console.print(f"  {form}: {n} rows")
