@@ -1,0 +1,180 @@
+"""Visits and epochs: ``visit`` (VISIT/VISITNUM from the study's visit map) and ``epoch``.
+
+The visit map lives in ``study.yaml`` so that every domain of a study uses the same schedule::
+
+    design:
+      visits:
+        - {visitnum: 1, visit: SCREENING, folders: [SCR, Screening]}
+        - {visitnum: 2, visit: BASELINE, folders: [BASE]}
+      unscheduled: [UNS, Unscheduled]     # folder names of unplanned visits
+
+An unplanned visit gets the number of the last planned visit before it plus .01, .02, ... (in date
+order within the subject) and VISIT ``UNSCHEDULED x.yy``, the common SDTM convention.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_als.ops.assign import COLUMN, text
+from cdisc_als.ops.dates import reference_values, to_date
+from cdisc_als.ops.registry import ROW_COLUMN, Context, operation
+
+VISIT_SCHEMA = {
+    "anyof": [
+        COLUMN,
+        {
+            "type": "dict",
+            "schema": {
+                "from": {**COLUMN, "required": True},
+                "value": {"type": "string", "allowed": ["VISIT", "VISITNUM"]},
+                "date": COLUMN,
+                "by": COLUMN,
+            },
+        },
+    ]
+}
+
+
+def _visit_inputs(arg: Any) -> list[str]:
+    if isinstance(arg, str):
+        return [arg]
+    return [arg["from"]] + ([arg["date"]] if arg.get("date") else [])
+
+
+def visit_table(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
+    """The visit map of study.yaml as (folder -> visitnum, visit) and the unscheduled folder names."""
+    design = (ctx.study.config.get("design") or {}) if ctx.study is not None else {}
+    visits = design.get("visits")
+    if not visits:
+        raise ctx.fail("visit: study.yaml has no design.visits")
+    rows = []
+    for v in visits:
+        for folder in [v["visit"], *v.get("folders", [])]:
+            rows.append((str(folder).strip().upper(), float(v["visitnum"]), v["visit"]))
+    table = pd.DataFrame(rows, columns=["folder", "visitnum", "visit"]).drop_duplicates("folder")
+    unscheduled = [str(u).strip().upper() for u in design.get("unscheduled", [])]
+    return table, unscheduled
+
+
+@operation("visit", schema=VISIT_SCHEMA, inputs=_visit_inputs)
+def visit(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.Series:
+    """VISITNUM or VISIT (chosen by ``value``, default: from the target's name) for a folder name.
+
+    Example: ``VISITNUM: {visit: {from: FOLDER, date: QSDTC}}``, ``VISIT: {visit: FOLDER}``.
+    An unknown folder name is logged and left null.
+    """
+    if isinstance(arg, str):
+        arg = {"from": arg}
+    want = arg.get("value") or ("VISITNUM" if (ctx.target or "").endswith("NUM") else "VISIT")
+    table, unscheduled = visit_table(ctx)
+    folder = text(frame[arg["from"]]).str.strip().str.upper()
+    num = folder.map(dict(zip(table["folder"], table["visitnum"], strict=True)))
+    name = folder.map(dict(zip(table["folder"], table["visit"], strict=True)))
+    unplanned = folder.isin(unscheduled)
+    unknown = folder.notna() & num.isna() & ~unplanned
+    ctx.log_rows(frame, unknown, "folder not in the study's visit map", field=arg["from"], values=frame[arg["from"]])
+    if unplanned.any():
+        by = arg.get("by", "USUBJID")
+        work = pd.DataFrame({"by": frame[by].to_numpy() if by in frame else 0, "num": num.to_numpy()})
+        work["d"] = to_date(frame[arg["date"]]).to_numpy() if arg.get("date") else pd.NaT
+        work["row"] = frame[ROW_COLUMN].to_numpy() if ROW_COLUMN in frame else np.arange(len(frame))
+        work["unp"] = unplanned.to_numpy()
+        work["pos"] = np.arange(len(frame))
+        work = work.sort_values(["by", "d", "row", "pos"], kind="mergesort", na_position="last")
+        base = work.groupby("by", sort=False)["num"].transform(lambda s: s.ffill().cummax()).fillna(0)
+        key = work["d"].astype(str) + "|" + work["row"].astype(str)
+        rank = (
+            work.assign(base=base, key=key)[work["unp"]]
+            .groupby(["by", "base"], sort=False)["key"]
+            .rank(method="dense")
+        )
+        unum = (base[work["unp"]] + rank * 0.01).round(2)
+        unum.index = work.index[work["unp"]]
+        unum = unum.sort_index()
+        pos = work.loc[unum.index, "pos"].to_numpy()
+        num = num.copy()
+        num.iloc[pos] = unum.to_numpy()
+        name = name.astype("object").copy()
+        labels = "UNSCHEDULED " + pd.Series(unum.to_numpy()).map("{:.2f}".format)
+        name.iloc[pos] = labels.to_numpy()
+    return num.astype(float) if want == "VISITNUM" else name.astype("object").where(name.notna(), None)
+
+
+EPOCH_SCHEMA = {
+    "type": "dict",
+    "schema": {
+        "date": {**COLUMN, "required": True},
+        "se": COLUMN,
+        "cuts": {
+            "type": "list",
+            "schema": {
+                "type": "dict",
+                "schema": {
+                    "before": COLUMN,
+                    "on_or_before": COLUMN,
+                    "epoch": {"type": "string", "required": True},
+                },
+            },
+        },
+        "otherwise": {"type": "string"},
+        "dataset": COLUMN,
+    },
+}
+
+
+@operation("epoch", schema=EPOCH_SCHEMA, inputs=lambda a: [a["date"]])
+def epoch(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Series:
+    """EPOCH of a dated record, from the subject's SE elements (``se: SE``) or from date cuts.
+
+    SE: the element with SESTDTC <= date < SEENDTC (the last element includes its end).
+    Cuts (in the spec or in study.yaml ``design.epoch_cuts``): the first cut whose reference
+    date (a DM column) the record is before / on-or-before gives the epoch, else ``otherwise``.
+    Example: ``EPOCH: {epoch: {date: AESTDTC, cuts: [{before: RFXSTDTC, epoch: SCREENING}],
+    otherwise: TREATMENT}}``. Partial or missing dates give null.
+    """
+    d = to_date(frame[arg["date"]])
+    if arg.get("se"):
+        se = ctx.dataset_frame(arg["se"])
+        left = pd.DataFrame({"USUBJID": frame["USUBJID"].to_numpy(), "_d": d.to_numpy(), "_pos": np.arange(len(frame))})
+        right = pd.DataFrame(
+            {
+                "USUBJID": se["USUBJID"].to_numpy(),
+                "_s": to_date(se["SESTDTC"]).to_numpy(),
+                "_e": to_date(se["SEENDTC"]).to_numpy(),
+                "_ep": se["EPOCH"].to_numpy(),
+                "_n": np.arange(len(se)),
+            }
+        )
+        m = left.merge(right, on="USUBJID", how="inner")
+        last = m.groupby("USUBJID")["_n"].transform("max") == m["_n"]
+        inside = (m["_s"] <= m["_d"]) & ((m["_d"] < m["_e"]) | (last & (m["_d"] <= m["_e"])))
+        hit = m[inside].sort_values(["_pos", "_n"]).drop_duplicates("_pos", keep="first")
+        out = pd.Series(None, index=frame.index, dtype="object")
+        out.iloc[hit["_pos"].to_numpy()] = hit["_ep"].to_numpy()
+        return out
+    cuts = arg.get("cuts")
+    otherwise = arg.get("otherwise")
+    if cuts is None:
+        design = (ctx.study.config.get("design") or {}) if ctx.study is not None else {}
+        rule = design.get("epoch_cuts") or {}
+        cuts, otherwise = rule.get("cuts"), rule.get("otherwise", otherwise)
+    if not cuts:
+        raise ctx.fail("epoch needs `se`, `cuts`, or design.epoch_cuts in study.yaml")
+    out = pd.Series(None, index=frame.index, dtype="object")
+    done = pd.Series(False, index=frame.index)
+    for cut in cuts:
+        col = cut.get("before") or cut.get("on_or_before")
+        if col is None:
+            raise ctx.fail("each epoch cut needs `before` or `on_or_before`")
+        ref = to_date(reference_values(ctx, frame, col, arg.get("dataset", "DM"), "USUBJID"))
+        hit = (d < ref) if cut.get("before") else (d <= ref)
+        hit = hit & ~done & d.notna() & ref.notna()
+        out = out.where(~hit, cut["epoch"])
+        done |= hit
+    if otherwise:
+        out = out.where(done | d.isna(), otherwise)
+    return out
