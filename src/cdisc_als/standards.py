@@ -8,8 +8,9 @@ Files (curated by the project, each folder has a README naming the source and ve
   datatype (Define-XML datatype), format (SAS format for ADaM numeric dates)
 - ``specs/ct/<package>-<date>.csv``: the subset of a CDISC CT package the project uses,
   columns codelist_code, codelist, codelist_name, extensible, code, submission_value, synonyms,
-  preferred_term
-- ``specs/ct/sponsor/*.yaml``: sponsor-defined codelists (not CDISC), same fields.
+  definition (truncated), preferred_term
+- ``specs/ct/sponsor/*.yaml``: sponsor-defined codelists (not CDISC) and extensions of extensible
+  CDISC codelists; read through ``cdisc_als.ct.load_ct``.
 
 Standards are named like ``sdtmig-3.4`` and ``adamig-1.3``.
 """
@@ -59,14 +60,36 @@ class Standard:
     def dataset_names(self) -> list[str]:
         return list(self._datasets["dataset"])
 
-    def dataset(self, name: str) -> DatasetMeta:
-        """Metadata of a dataset; raises KeyError naming the standard when it is unknown."""
+    def has_dataset(self, name: str) -> bool:
+        """True for a dataset of the standard, including SUPP-- names (SUPPAE -> SUPPQUAL)."""
+        try:
+            self._resolve(name.upper(), None)
+        except KeyError:
+            return False
+        return True
+
+    def _resolve(self, name: str, like: str | None) -> tuple[str, str | None]:
+        """The metadata row to use for ``name`` and the label override, if any."""
+        known = set(self._datasets["dataset"])
+        if name in known:
+            return name, None
+        if name.startswith("SUPP") and len(name) in (6, 8) and "SUPPQUAL" in known:
+            return "SUPPQUAL", f"Supplemental Qualifiers for {name[4:]}"
+        if like is not None and like.upper() in known:
+            return like.upper(), None
+        raise KeyError(f"{self.name} has no dataset {name}")
+
+    def dataset(self, name: str, like: str | None = None) -> DatasetMeta:
+        """Metadata of a dataset; raises KeyError naming the standard when it is unknown.
+
+        ``SUPPAE``, ``SUPPDM``... resolve to the ``SUPPQUAL`` metadata (named and labelled for the
+        parent domain). ``like`` names a template for sponsor datasets, e.g.
+        ``dataset("ADQSALS", like="BDS")`` returns the generic BDS metadata under the name ADQSALS.
+        """
         name = name.upper()
-        row = self._datasets[self._datasets["dataset"] == name]
-        if row.empty:
-            raise KeyError(f"{self.name} has no dataset {name}")
-        r = row.iloc[0]
-        vars_ = self._variables[self._variables["dataset"] == name].copy()
+        source, label = self._resolve(name, like)
+        r = self._datasets[self._datasets["dataset"] == source].iloc[0]
+        vars_ = self._variables[self._variables["dataset"] == source].copy()
         vars_["_o"] = pd.to_numeric(vars_["order"])
         vars_ = vars_.sort_values("_o")
         variables = tuple(
@@ -84,7 +107,7 @@ class Standard:
         )
         return DatasetMeta(
             name=name,
-            label=r["label"],
+            label=label or r["label"],
             cls=r["class"],
             structure=r["structure"],
             keys=tuple(r["keys"].split()),
