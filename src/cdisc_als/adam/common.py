@@ -1,0 +1,152 @@
+"""Helpers shared by the derivation operations: sources, ordering, grouping, cerberus pieces.
+
+All selection of "first/last record per group" is done by a stable sort plus
+``groupby().head(1)``/``tail(1)`` on whole columns, never by looping over subjects.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_als.adam.expr import ExprError, condition, evaluate_series
+from cdisc_als.errors import SpecError
+from cdisc_als.ops.registry import Context
+
+# cerberus fragments reused by the operation schemas
+NAME = {"type": "string", "regex": r"^[A-Za-z_][A-Za-z0-9_]*$"}
+NAMES = {"type": "list", "schema": NAME}
+ORDER = {"type": "list", "schema": {"type": "string", "regex": r"^(-|desc\()?[A-Za-z_][A-Za-z0-9_]*\)?$"}}
+EXPR = {"type": ["string", "number", "boolean"], "nullable": True}
+NEW_VARS = {
+    "anyof": [
+        {"type": "list", "schema": NAME},
+        {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
+    ]
+}
+MODE = {"type": "string", "allowed": ["first", "last"]}
+SUBJECT_KEYS = ["STUDYID", "USUBJID"]
+SELF = "."  # a source name meaning "the dataset being derived"
+
+
+def get_frame(ctx: Context, name: str, frame: pd.DataFrame | None = None, required: bool = True) -> pd.DataFrame | None:
+    """The frame of a source dataset (SDTM, ADaM built so far, or a work dataset).
+
+    ``"."`` or the name of the dataset being derived means the current working frame. A missing
+    source is a spec/data problem: with ``required`` it raises SpecError naming the spec entry;
+    otherwise it is logged as a warning and ``None`` is returned (the caller documents the rule).
+    """
+    key = name.upper()
+    if frame is not None and (name == SELF or key == (ctx.domain or "").upper()):
+        return frame
+    if key in ctx.datasets:
+        value = ctx.datasets[key]
+        return value.data if hasattr(value, "data") else value
+    if required:
+        have = ", ".join(sorted(ctx.datasets)) or "none"
+        raise SpecError(ctx.spec_file, ctx.where, f"source dataset {name!r} is not available (have: {have})")
+    ctx.log.add(
+        "warning",
+        "adam",
+        ctx.spec_file,
+        f"source dataset {key} not available; its records are not used for this derivation",
+        field=ctx.where,
+        target=ctx.domain,
+    )
+    return None
+
+
+def parse_order(order: list[str] | None) -> tuple[list[str], list[bool]]:
+    """``["ASTDT", "desc(ASEVN)", "-AESEQ"]`` -> column names and ascending flags."""
+    cols, asc = [], []
+    for item in order or []:
+        m = re.fullmatch(r"(?:desc\((\w+)\)|-(\w+)|(\w+))", item.strip())
+        if not m:
+            raise ValueError(f"bad order item {item!r}")
+        name = m.group(1) or m.group(2) or m.group(3)
+        cols.append(name)
+        asc.append(m.group(3) is not None)
+    return cols, asc
+
+
+def sort_frame(frame: pd.DataFrame, by: list[str], order: list[str] | None) -> pd.DataFrame:
+    """Stable sort by the group keys then the order items (missing values last, as dplyr)."""
+    cols, asc = parse_order(order)
+    keys = list(by) + cols
+    if not keys:
+        return frame
+    return frame.sort_values(keys, ascending=[True] * len(by) + asc, kind="mergesort", na_position="last")
+
+
+def pick(frame: pd.DataFrame, by: list[str], order: list[str] | None, mode: str = "first", nth: int | None = None) -> pd.DataFrame:
+    """One record per ``by`` group: the first/last (or n-th) after ordering."""
+    s = sort_frame(frame, by, order)
+    if not by:
+        return s.head(1) if mode == "first" else s.tail(1)
+    g = s.groupby(by, sort=False, dropna=False)
+    if nth is not None:
+        return g.nth(nth - 1) if mode == "first" else g.nth(-nth)
+    return g.head(1) if mode == "first" else g.tail(1)
+
+
+def new_var_map(new_vars: Any) -> dict[str, Any]:
+    """A list of names means "copy them"; a dict maps each new variable to an expression."""
+    if new_vars is None:
+        return {}
+    if isinstance(new_vars, list):
+        return {v: v for v in new_vars}
+    return dict(new_vars)
+
+
+def compute(ctx: Context, frame: pd.DataFrame, mapping: dict[str, Any], extra: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Frame of new columns, each the value of its expression on ``frame``."""
+    out = pd.DataFrame(index=frame.index)
+    for name, expr in mapping.items():
+        out[name] = expr_series(ctx, frame, expr, extra)
+    return out
+
+
+def expr_series(ctx: Context, frame: pd.DataFrame, expr: Any, extra: dict[str, Any] | None = None) -> pd.Series:
+    """Evaluate an expression, turning evaluator errors into SpecErrors that name the spec entry."""
+    try:
+        s = evaluate_series(frame, expr, extra)
+    except ExprError as exc:
+        raise SpecError(ctx.spec_file, ctx.where, str(exc)) from None
+    if isinstance(s.dtype, pd.BooleanDtype):
+        return s.astype("object").where(s.notna(), None)
+    return s
+
+
+def mask(ctx: Context, frame: pd.DataFrame, expr: Any, extra: dict[str, Any] | None = None) -> np.ndarray:
+    """Row mask where a condition holds; evaluator errors become SpecErrors."""
+    try:
+        return condition(frame, expr, extra)
+    except ExprError as exc:
+        raise SpecError(ctx.spec_file, ctx.where, str(exc)) from None
+
+
+def require_columns(ctx: Context, frame: pd.DataFrame, cols: list[str], what: str) -> None:
+    """SpecError naming the missing columns of ``what`` (a dataset or the working frame)."""
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise SpecError(ctx.spec_file, ctx.where, f"{what} has no variable(s) {', '.join(missing)}")
+
+
+def left_join(frame: pd.DataFrame, add: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Left join keeping the row order and index of ``frame``; new columns replace old ones."""
+    new_cols = [c for c in add.columns if c not in by]
+    base = frame.drop(columns=[c for c in new_cols if c in frame.columns])
+    idx = base.index
+    merged = base.reset_index(drop=True).merge(add, on=by, how="left", sort=False, validate="many_to_one")
+    merged.index = idx
+    return merged
+
+
+def as_datetime(series: pd.Series) -> pd.Series:
+    """Any date-like column as naive datetime64[ns]."""
+    from cdisc_als.adam.dates import to_datetime
+
+    return to_datetime(series)

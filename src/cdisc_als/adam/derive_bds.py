@@ -1,0 +1,158 @@
+"""Basic Data Structure (BDS) derivations: baseline, change, summary parameters, slopes.
+
+- ``derive_var_base``: BASE (or BASEC, ...) = the value of the baseline record of each group.
+- ``derive_var_chg`` / ``derive_var_pchg``: CHG = AVAL - BASE; PCHG = 100 * CHG / BASE
+  (missing when BASE is 0 or missing).
+- ``derive_summary_records``: a new parameter summarising records of a group (e.g. the ALSFRS-R
+  total = sum of the 12 items) -- only when exactly ``require_count`` non-missing values are
+  present, so a visit with a missing item gets no total (documented rule, logged).
+- ``derive_param_slope``: per-subject least-squares slope of AVAL over time as its own parameter
+  (e.g. ALSFRS-R points per month), from at least ``min_points`` records.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cdisc_als.adam.common import EXPR, NAME, NAMES, compute, mask, require_columns
+from cdisc_als.ops.registry import Context, operation
+
+
+@operation(
+    "derive_var_base",
+    schema={
+        "type": "dict",
+        "schema": {
+            "by": {**NAMES, "required": True},
+            "source_var": {**NAME, "default": "AVAL"},
+            "new_var": {**NAME, "default": "BASE"},
+            "filter": {"type": "string", "default": 'ABLFL == "Y"'},
+        },
+    },
+    kind="dataset",
+)
+def derive_var_base(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
+    """``new_var`` = ``source_var`` of the baseline record (``filter``) of each ``by`` group; a group
+    with several baseline records is logged and the first one used."""
+    by = arg["by"]
+    require_columns(ctx, frame, [*by, arg["source_var"]], "the working dataset")
+    base = frame.loc[mask(ctx, frame, arg["filter"]), [*by, arg["source_var"]]]
+    dup = base.duplicated(by)
+    if dup.any():
+        ctx.log.add("warning", "adam", ctx.spec_file, f"{int(dup.sum())} group(s) with more than one baseline record; the first is used",
+                    field=ctx.where, target=ctx.domain)
+        base = base[~dup]
+    base = base.rename(columns={arg["source_var"]: arg["new_var"]})
+    out = frame.drop(columns=[arg["new_var"]], errors="ignore").reset_index(drop=True).merge(base, on=by, how="left")
+    out.index = frame.index
+    return out
+
+
+@operation("derive_var_chg", schema={"type": "dict", "schema": {"new_var": {**NAME, "default": "CHG"}, "aval": {**NAME, "default": "AVAL"}, "base": {**NAME, "default": "BASE"}}}, kind="dataset")
+def derive_var_chg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
+    """CHG = AVAL - BASE (missing when either is missing)."""
+    require_columns(ctx, frame, [arg["aval"], arg["base"]], "the working dataset")
+    out = frame.copy()
+    out[arg["new_var"]] = frame[arg["aval"]].astype("float64") - frame[arg["base"]].astype("float64")
+    return out
+
+
+@operation("derive_var_pchg", schema={"type": "dict", "schema": {"new_var": {**NAME, "default": "PCHG"}, "aval": {**NAME, "default": "AVAL"}, "base": {**NAME, "default": "BASE"}}}, kind="dataset")
+def derive_var_pchg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
+    """PCHG = 100 * (AVAL - BASE) / BASE; missing when BASE is 0 or missing."""
+    require_columns(ctx, frame, [arg["aval"], arg["base"]], "the working dataset")
+    base = frame[arg["base"]].astype("float64")
+    out = frame.copy()
+    out[arg["new_var"]] = (100.0 * (frame[arg["aval"]].astype("float64") - base) / base.where(base != 0)).to_numpy()
+    return out
+
+
+@operation(
+    "derive_summary_records",
+    schema={
+        "type": "dict",
+        "schema": {
+            "by": {**NAMES, "required": True},
+            "filter": {"type": "string", "required": True},
+            "analysis_var": {**NAME, "default": "AVAL"},
+            "function": {"type": "string", "allowed": ["sum", "mean", "min", "max", "count"], "default": "sum"},
+            "require_count": {"type": "integer", "min": 1},
+            "keep_first": NAMES,
+            "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "required": True},
+        },
+    },
+    kind="dataset",
+)
+def derive_summary_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
+    """Append one summary record per ``by`` group of the records meeting ``filter``. With
+    ``require_count`` a group is summarised only when it has exactly that many non-missing
+    values; other groups get no record and are logged. ``keep_first`` carries variables (e.g. ADT)
+    from the group's first record."""
+    by, var = arg["by"], arg["analysis_var"]
+    require_columns(ctx, frame, [*by, var], "the working dataset")
+    src = frame[mask(ctx, frame, arg["filter"])]
+    g = src.groupby(by, dropna=False, sort=False)
+    agg = g[var].agg([arg["function"] if arg["function"] != "count" else "count", "count"])
+    agg.columns = ["__value", "__n"]
+    agg = agg.reset_index()
+    if arg.get("require_count"):
+        short = agg["__n"] != arg["require_count"]
+        if short.any():
+            ctx.log.add_rows("info", "adam", ctx.spec_file,
+                             f"group without exactly {arg['require_count']} non-missing {var}; no summary record",
+                             agg.loc[short, by[min(1, len(by) - 1)]], field=var, values=agg.loc[short, "__n"], target=ctx.domain)
+        agg = agg[~short]
+    if arg.get("keep_first"):
+        first = g[arg["keep_first"]].first().reset_index()
+        agg = agg.merge(first, on=by, how="left")
+    agg[var] = agg.pop("__value").astype("float64")
+    agg = agg.drop(columns="__n")
+    for name, value in arg["set_values_to"].items():
+        agg[name] = compute(ctx, agg, {name: value})[name].to_numpy()
+    return pd.concat([frame, agg], ignore_index=True)
+
+
+@operation(
+    "derive_param_slope",
+    schema={
+        "type": "dict",
+        "schema": {
+            "by": {**NAMES, "required": True},
+            "filter": {"type": "string", "required": True},
+            "x": {"type": "string", "required": True},
+            "y": {**NAME, "default": "AVAL"},
+            "x_scale": {"type": "number", "default": 1.0},
+            "min_points": {"type": "integer", "min": 2, "default": 2},
+            "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "required": True},
+        },
+    },
+    kind="dataset",
+)
+def derive_param_slope(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
+    """Append per-group ordinary least-squares slope of ``y`` on ``x / x_scale`` (e.g. days / 30.4375
+    gives points per month), from groups with >= ``min_points`` complete (x, y) pairs; computed
+    from group sums, so no loop over subjects."""
+    by = arg["by"]
+    src = frame[mask(ctx, frame, arg["filter"])]
+    x = compute(ctx, src, {"__x": arg["x"]})["__x"].astype("float64") / float(arg["x_scale"])
+    y = src[arg["y"]].astype("float64")
+    ok = x.notna() & y.notna()
+    d = src.loc[ok, by].copy()
+    d["__x"], d["__y"] = x[ok], y[ok]
+    d["__xx"], d["__xy"] = d["__x"] ** 2, d["__x"] * d["__y"]
+    s = d.groupby(by, dropna=False, sort=False).agg(
+        n=("__x", "size"), sx=("__x", "sum"), sy=("__y", "sum"), sxx=("__xx", "sum"), sxy=("__xy", "sum")
+    ).reset_index()
+    few = s["n"] < arg["min_points"]
+    if few.any():
+        ctx.log.add_rows("info", "adam", ctx.spec_file, f"fewer than {arg['min_points']} values; no slope record",
+                         s.loc[few, by[-1]], field=arg["y"], values=s.loc[few, "n"], target=ctx.domain)
+    s = s[~few]
+    denom = s["n"] * s["sxx"] - s["sx"] ** 2
+    s["AVAL"] = ((s["n"] * s["sxy"] - s["sx"] * s["sy"]) / denom.where(denom != 0)).astype("float64")
+    rec = s[by + ["AVAL"]].rename(columns={"AVAL": arg["y"]}) if arg["y"] != "AVAL" else s[by + ["AVAL"]]
+    rec = rec.copy()
+    for name, value in arg["set_values_to"].items():
+        rec[name] = compute(ctx, rec, {name: value})[name].to_numpy()
+    return pd.concat([frame, rec], ignore_index=True)
+

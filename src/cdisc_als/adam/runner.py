@@ -1,0 +1,321 @@
+"""Run a study's ADaM specs over its SDTM: ``derive_study(study, sdtm, log) -> {name: Dataset}``.
+
+Specs run in dependency order (ADAE after ADSL when ADAE merges ADSL variables), each on a
+working frame that starts as its ``from`` dataset; every derivation is a registered operation.
+Afterwards the runner builds the output ``Dataset``: variables in spec order (or the working
+frame's), labels from the spec, else the ADaMIG metadata in ``specs/``, else the predecessor's
+label; numeric dates typed Num with DATE9./DATETIME20./TIME8.; each variable's origin
+(Predecessor with its source ``DM.AGE``, or Derived with the method text that feeds Define-XML).
+
+Problems with *data* never stop the run: a missing source dataset skips the dataset it feeds
+(logged as an error), bad values are logged by the operation that meets them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from cdisc_als.adam.spec import AdamSpec, Step, load_spec
+from cdisc_als.dataset import Dataset, Variable
+from cdisc_als.errors import ConversionLog, SpecError
+from cdisc_als.ops.registry import ROW_COLUMN, Context, get_operation
+
+CLASS_FALLBACK = {
+    "BASIC DATA STRUCTURE": "BDS",
+    "OCCURRENCE DATA STRUCTURE": "OCCDS",
+    "ADAM OTHER": "OTHER",
+}
+
+
+@dataclass
+class Lineage:
+    """Where each derived variable came from: the step that made it and a method text."""
+
+    origin: dict[str, str] = field(default_factory=dict)
+    source: dict[str, str] = field(default_factory=dict)
+    method: dict[str, str] = field(default_factory=dict)
+
+
+def blanks_to_na(frame: pd.DataFrame) -> pd.DataFrame:
+    """Blank text as missing (SAS/XPT blanks), date objects as datetime64: one input convention."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            nonnull = s.dropna()
+            if len(nonnull) and isinstance(nonnull.iloc[0], (_dt.date, _dt.datetime)) and not isinstance(nonnull.iloc[0], str):
+                out[col] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+                continue
+            s = s.astype("object")
+            blank = s.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+            if blank.any():
+                s = s.where(~blank, None)
+            out[col] = s
+        elif pd.api.types.is_datetime64_any_dtype(s) and getattr(s.dt, "tz", None) is not None:
+            out[col] = s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    return out
+
+
+def _topological(specs: list[AdamSpec], spec_names: set[str]) -> list[AdamSpec]:
+    by_name = {s.dataset: s for s in specs}
+    done: list[AdamSpec] = []
+    state: dict[str, int] = {}
+
+    def visit(s: AdamSpec, chain: list[str]) -> None:
+        if state.get(s.dataset) == 2:
+            return
+        if state.get(s.dataset) == 1:
+            raise SpecError(s.path, "from", f"circular dependency between ADaM specs: {' -> '.join(chain + [s.dataset])}")
+        state[s.dataset] = 1
+        for dep in sorted(s.dependencies() & spec_names - {s.dataset}):
+            visit(by_name[dep], chain + [s.dataset])
+        state[s.dataset] = 2
+        done.append(s)
+
+    for s in specs:
+        visit(s, [])
+    return done
+
+
+def _describe(step: Step) -> str:
+    if step.method:
+        return step.method
+    op = get_operation(step.op)
+    first = op.doc.splitlines()[0] if op.doc else step.op
+    args = yaml.safe_dump(step.arg, default_flow_style=True, width=10_000, sort_keys=False).strip()
+    return f"{step.op}: {first} Arguments: {args}"
+
+
+def _targets(step: Step) -> dict[str, str | None]:
+    """Variables a step names as its outputs, with the predecessor source when it is a plain copy."""
+    arg = step.arg if isinstance(step.arg, dict) else {}
+    out: dict[str, str | None] = {}
+    nv = arg.get("new_vars")
+    ds = arg.get("dataset")
+    if isinstance(nv, list):
+        out.update({v: f"{ds}.{v}" if ds else None for v in nv})
+    elif isinstance(nv, dict):
+        out.update({k: (f"{ds}.{v}" if ds and isinstance(v, str) and v.isidentifier() else None) for k, v in nv.items()})
+    for key in ("new_var", "new_var_unit", "new_var_n", "exist_flag"):
+        if isinstance(arg.get(key), str):
+            out[arg[key]] = None
+    if step.op in ("derive_vars_computed", "derive_vars_constant", "derive_vars_copy"):
+        out.update({k: None for k in arg})
+    return out
+
+
+def run_steps(ctx: Context, frame: pd.DataFrame, steps: list[Step], lineage: Lineage | None = None) -> pd.DataFrame:
+    """Apply derivation steps in order; record the lineage of every variable they create."""
+    for step in steps:
+        op = get_operation(step.op, ctx.spec_file, step.where)
+        ctx.where = step.where
+        before = set(frame.columns)
+        frame = op.func(ctx, frame, step.arg)
+        if lineage is None:
+            continue
+        targets = _targets(step)
+        for col in frame.columns:
+            if col in before and col not in targets:
+                continue
+            src = targets.get(col)
+            if src:
+                lineage.origin[col], lineage.source[col] = "Predecessor", src
+                lineage.method.pop(col, None)
+            else:
+                lineage.origin[col] = "Derived"
+                lineage.method[col] = _describe(step)
+                lineage.source.pop(col, None)
+    return frame
+
+
+def _standard_meta(study: Any, spec: AdamSpec):
+    from cdisc_als.standards import load_standard
+
+    name = ((getattr(study, "config", None) or {}).get("standards") or {}).get("adam") or "adamig-1.3"
+    try:
+        std = load_standard(name)
+    except (FileNotFoundError, OSError, ValueError, KeyError):
+        return None
+    for candidate in (spec.dataset, CLASS_FALLBACK.get((spec.cls or "").upper())):
+        if not candidate:
+            continue
+        try:
+            return std.dataset(candidate)
+        except KeyError:
+            continue
+    return None
+
+
+def _date_format(name: str, series: pd.Series) -> str | None:
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        return None
+    if name.endswith("DTM"):
+        return "DATETIME20."
+    if name.endswith("TM"):
+        return "TIME8."
+    return "DATE9."
+
+
+def build_dataset(spec: AdamSpec, frame: pd.DataFrame, lineage: Lineage, labels: dict[str, str], source_name: str, study: Any, log: ConversionLog) -> Dataset:
+    """The output Dataset: variables in spec order with labels, types, formats, origins, methods."""
+    meta = _standard_meta(study, spec)
+    std_vars = {v.name: v for v in meta.variables} if meta else {}
+    if spec.variables:
+        names = [n for n, _ in spec.variables]
+        missing = [n for n in names if n not in frame.columns]
+        if missing:
+            log.add("warning", "adam", str(spec.path), "variable listed in the spec but not derived; written as all missing",
+                    field=", ".join(missing), target=spec.dataset)
+            for n in missing:
+                frame[n] = None
+        attrs = dict(spec.variables)
+    else:
+        names = [c for c in frame.columns if c != ROW_COLUMN and not c.startswith("__")]
+        attrs = {}
+    data = frame[names].reset_index(drop=True)
+    variables = []
+    for name in names:
+        a = attrs.get(name, {})
+        sv = std_vars.get(name)
+        s = data[name]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            data[name] = s = s.astype("datetime64[ns]")
+        elif s.dtype == object and s.notna().any() and pd.api.types.infer_dtype(s.dropna(), skipna=True) in ("integer", "floating", "mixed-integer-float", "decimal"):
+            data[name] = s = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.BooleanDtype):
+            data[name] = s = s.astype("object").where(s.notna(), None)
+        is_num = pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s)
+        if s.dtype == object and not s.notna().any() and (sv and sv.type == "Num" or a.get("type") == "Num"):
+            data[name] = s = s.astype("float64")
+            is_num = True
+        if not is_num and s.dtype != object:
+            data[name] = s = s.astype("object").where(s.notna(), None)
+        origin = a.get("origin") or lineage.origin.get(name)
+        source = a.get("source") or lineage.source.get(name)
+        if origin is None:
+            origin, source = "Predecessor", source or f"{source_name}.{name}"
+        variables.append(
+            Variable(
+                name=name,
+                label=a.get("label") or (sv.label if sv else "") or labels.get(name, ""),
+                type=a.get("type") or ("Num" if is_num else "Char"),
+                length=a.get("length") or (8 if is_num else None),
+                format=a.get("format") or (sv.format if sv and sv.format else None) or _date_format(name, s),
+                datatype=a.get("datatype") or (sv.datatype if sv else None),
+                origin=origin,
+                source=source if origin == "Predecessor" else None,
+                codelist=a.get("codelist") or (sv.codelist if sv else None),
+                method=a.get("method") or (lineage.method.get(name) if origin == "Derived" else None),
+                comment=a.get("comment"),
+                core=sv.core if sv else None,
+                significant_digits=a.get("significant_digits"),
+            )
+        )
+    keys = spec.keys or (list(meta.keys) if meta else [])
+    sort_keys = [k for k in keys if k in data.columns]
+    if sort_keys:
+        data = data.sort_values(sort_keys, kind="mergesort", na_position="first").reset_index(drop=True)
+    return Dataset(
+        name=spec.dataset,
+        data=data,
+        label=spec.label or (meta.label if meta else ""),
+        variables=variables,
+        cls=spec.cls or (meta.cls if meta else None),
+        structure=spec.structure or (meta.structure if meta else None),
+        keys=keys,
+        standard="ADaMIG 1.3",
+    )
+
+
+def _label_lookup(datasets: dict[str, Any], first: list[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for name in [*first, *sorted(datasets)]:
+        ds = datasets.get(name)
+        for v in getattr(ds, "variables", []) or []:
+            if v.label and v.name not in labels:
+                labels[v.name] = v.label
+    return labels
+
+
+def derive_spec(spec: AdamSpec, study: Any, available: dict[str, Any], log: ConversionLog) -> Dataset | None:
+    """Derive one ADaM dataset; None (with an error in the log) when its source is missing."""
+    frames: dict[str, Any] = {}
+    for name, value in available.items():
+        frames[name] = value
+    ctx = Context(study=study, log=log, datasets=frames, domain=spec.dataset, spec_file=str(spec.path))
+    missing = sorted(d for d in {spec.source} if d not in frames)
+    if missing:
+        log.add("error", "adam", str(spec.path), f"source dataset {', '.join(missing)} not available; {spec.dataset} not derived",
+                field="from", target=spec.dataset)
+        return None
+    for wname, (wsrc, wfilter, wsteps) in spec.work.items():
+        if wsrc not in frames:
+            log.add("warning", "adam", str(spec.path), f"source dataset {wsrc} of work dataset {wname} not available; "
+                    "derivations that use it are skipped or get missing values", field=f"work.{wname}", target=spec.dataset)
+            continue
+        base = _frame(frames[wsrc])
+        ctx.where = f"work.{wname}.from"
+        from cdisc_als.adam.common import mask
+
+        wframe = base[mask(ctx, base, wfilter)] if wfilter else base
+        frames[wname] = run_steps(ctx, wframe.copy(), wsteps)
+    src = _frame(frames[spec.source])
+    frame = src.copy()
+    frame[ROW_COLUMN] = np.arange(1, len(frame) + 1)
+    if spec.source_filter:
+        from cdisc_als.adam.common import mask
+
+        ctx.where = "from.filter"
+        keep = mask(ctx, frame, spec.source_filter)
+        if (~keep).any():
+            log.add_rows("info", "adam", str(spec.path), f"{spec.source} record not in {spec.dataset}: not ({spec.source_filter})",
+                         frame.loc[~keep, ROW_COLUMN], target=spec.dataset)
+        frame = frame[keep]
+    lineage = Lineage()
+    frame = run_steps(ctx, frame, spec.steps, lineage)
+    labels = _label_lookup(available, [spec.source, "ADSL"])
+    return build_dataset(spec, frame, lineage, labels, spec.source, study, log)
+
+
+def _frame(value: Any) -> pd.DataFrame:
+    return value.data if isinstance(value, Dataset) else value
+
+
+def derive_study(study: Any, sdtm: dict[str, Dataset], log: ConversionLog) -> dict[str, Dataset]:
+    """Derive every ADaM dataset of ``study`` (its ``adam/*.yaml`` specs) from ``sdtm``."""
+    specs = [load_spec(p) for p in getattr(study, "adam_specs", [])]
+    return derive_specs(specs, sdtm, log, study)
+
+
+def derive_specs(specs: list[AdamSpec], sdtm: dict[str, Any], log: ConversionLog, study: Any = None) -> dict[str, Dataset]:
+    """Run already loaded specs (tests and benchmarks call this with a subset of specs)."""
+    names = {s.dataset for s in specs}
+    dupes = sorted({s.dataset for s in specs if [t.dataset for t in specs].count(s.dataset) > 1})
+    if dupes:
+        raise SpecError(specs[0].path.parent, "", f"more than one spec derives {', '.join(dupes)}")
+    available: dict[str, Any] = {}
+    for name, ds in sdtm.items():
+        frame = blanks_to_na(_frame(ds))
+        if isinstance(ds, Dataset):
+            available[name.upper()] = Dataset(name=ds.name, data=frame, label=ds.label, variables=[v for v in ds.variables if v.name in frame.columns] or [], cls=ds.cls)
+        else:
+            available[name.upper()] = frame
+    out: dict[str, Dataset] = {}
+    for spec in _topological(specs, names):
+        ds = derive_spec(spec, study, available, log)
+        if ds is not None:
+            available[ds.name] = ds
+            out[ds.name] = ds
+    return out
+
+
+def load_specs(folder: str | Path) -> list[AdamSpec]:
+    """Every ``*.yaml`` spec in a folder, loaded and checked."""
+    return [load_spec(p) for p in sorted(Path(folder).glob("*.yaml"))]
