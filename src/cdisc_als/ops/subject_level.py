@@ -102,40 +102,6 @@ def pick_date(ctx: Context, keys: pd.Series, sources: list[dict[str, Any]], how:
     return keys.map(agg).astype("string")
 
 
-_SUBJECT_DATE_SCHEMA = {
-    "type": "dict",
-    "schema": {
-        "first": _SOURCES,
-        "last": _SOURCES,
-        "coalesce": _SOURCES,
-        "key": {"type": "string"},
-        "date_only": {"type": "boolean"},
-    },
-}
-
-
-def _subject_date_inputs(arg: Any) -> list[str]:
-    return [arg.get("key", "USUBJID")] if isinstance(arg, dict) else []
-
-
-@operation("subject_date", schema=_SUBJECT_DATE_SCHEMA, inputs=_subject_date_inputs)
-def op_subject_date(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> pd.Series:
-    """A date per subject from other datasets: ``first``/``last`` over sources, or ``coalesce``.
-
-    Example: ``RFXSTDTC: {subject_date: {first: [{dataset: EX, column: EXSTDTC}]}}``;
-    ``RFPENDTC: {subject_date: {last: [{dataset: DS, column: DSSTDTC}, {dataset: SV, column: SVENDTC}]}}``.
-    ``date_only: true`` keeps the date part (YYYY-MM-DD).
-    """
-    modes = [m for m in ("first", "last", "coalesce") if m in arg]
-    if len(modes) != 1:
-        raise ctx.fail("subject_date needs exactly one of first, last, coalesce")
-    key = arg.get("key", "USUBJID")
-    result = pick_date(ctx, frame[key], arg[modes[0]], modes[0])
-    if arg.get("date_only"):
-        result = result.str.slice(0, 10)
-    return result.astype("object").where(result.notna(), None)
-
-
 # --------------------------------------------------------------------------- arms
 _ARM_CODE_SCHEMA = {
     "type": "dict",
@@ -333,23 +299,6 @@ def _instant(values: pd.Series, date_only_at: str) -> pd.Series:
     return stamp.where(has_time, day)
 
 
-_EPOCH_SCHEMA = {
-    "type": ["string", "dict"],
-    "schema": {
-        "date": {"type": "string", "required": True},
-        "se": {"type": "string"},
-        "same_day": {"type": "string", "allowed": ["next", "previous"]},
-        "key": {"type": "string"},
-    },
-}
-
-
-def _epoch_inputs(arg: Any) -> list[str]:
-    if isinstance(arg, str):
-        return ["USUBJID", arg]
-    return [arg.get("key", "USUBJID"), arg["date"]]
-
-
 def epoch_of(se: pd.DataFrame, keys: pd.Series, dates: pd.Series, same_day: str = "next") -> pd.Series:
     """EPOCH of each (subject, date) from the subject's SE records.
 
@@ -378,16 +327,6 @@ def epoch_of(se: pd.DataFrame, keys: pd.Series, dates: pd.Series, same_day: str 
     out.iloc[merged["pos"].to_numpy()] = merged["EPOCH"].astype("object").to_numpy()
     out.index = keys.index
     return out.where(out.notna(), None)
-
-
-@operation("epoch", schema=_EPOCH_SCHEMA, inputs=_epoch_inputs)
-def op_epoch(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.Series:
-    """EPOCH of a dated record from SE (list SE in depends_on): ``{epoch: AESTDTC}`` or
-    ``{epoch: {date: QSDTC, same_day: previous}}``."""
-    arg = {"date": arg} if isinstance(arg, str) else arg
-    key = arg.get("key", "USUBJID")
-    se = _frame(ctx, arg.get("se", "SE"))
-    return epoch_of(se, frame[key], frame[arg["date"]], arg.get("same_day", "next"))
 
 
 # --------------------------------------------------------------------------- SV

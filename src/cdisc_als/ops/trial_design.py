@@ -61,6 +61,10 @@ DESIGN_SCHEMA: dict[str, Any] = {
         },
     },
     "epochs": {"type": "list", "schema": _STR},
+    # folder names of unplanned visits (read by the engine's `visit` operation)
+    "unscheduled": {"type": "list", "schema": _STR},
+    # date cuts for the engine's `epoch` operation (optional; SE is used here)
+    "epoch_cuts": {"type": "dict", "allow_unknown": True},
     "trial_arms": {
         "type": "dict",
         "required": True,
@@ -85,7 +89,7 @@ DESIGN_SCHEMA: dict[str, Any] = {
             "schema": {
                 "visitnum": {"type": "number", "required": True},
                 "visit": {"type": "string", "required": True},
-                "folder": {"type": ["string", "list"]},
+                "folders": {"type": "list", "schema": {"type": "string"}},
                 "visitdy": {"type": "integer", "nullable": True},
                 "tvstrl": {"type": "string", "required": True},
                 "tvenrl": _STR_OR_NULL,
@@ -253,8 +257,8 @@ def build_ta(config: dict[str, Any], path: str | Path = "study.yaml") -> pd.Data
 def visit_table(config: dict[str, Any], path: str | Path = "study.yaml") -> pd.DataFrame:
     """Planned visits, one row per visit (not per arm): VISITNUM, VISIT, VISITDY, FOLDER(S), ARMCD list.
 
-    ``FOLDER`` holds the raw EDC folder names of the visit (a visit may have several), so the
-    mapping can turn a raw folder into VISITNUM/VISIT with one merge.
+    ``FOLDERS`` holds the raw EDC folder names of the visit (the engine's ``visit`` operation maps
+    them to VISITNUM/VISIT).
     """
     design = design_of(config, path)
     arms = set(arm_table(config, path)["ARMCD"])
@@ -281,10 +285,7 @@ def visit_table(config: dict[str, Any], path: str | Path = "study.yaml") -> pd.D
             "VISITNUM": [float(v["visitnum"]) for v in visits],
             "VISIT": names,
             "VISITDY": pd.array([v.get("visitdy") for v in visits], dtype="Int64"),
-            "FOLDER": [
-                v.get("folder") if isinstance(v.get("folder"), list) else [v.get("folder") or v["visit"]]
-                for v in visits
-            ],
+            "FOLDERS": [list(v.get("folders") or []) for v in visits],
             "ARMCDS": [
                 [v["armcd"]] if isinstance(v.get("armcd"), str) else list(v.get("armcd") or [])
                 for v in visits
@@ -435,8 +436,9 @@ def build_ts(
                 )
             code, ref, cdver = str(terms[value]), "CDISC", version
         nf = e.get("nf")
-        if value is None and nf is None:
-            nf = "NI"  # no information: a $derived value the data could not give
+        if value is None:
+            code = ref = cdver = None
+            nf = nf or "NI"  # no information: a $derived value the data could not give
         pieces = split_text(str(value)) if value is not None else [None]
         rec: dict[str, Any] = {
             "TSGRPID": e.get("group"),
