@@ -240,7 +240,8 @@ def _sponsor_terms(path: Path, entry: dict, extended: bool) -> list[dict]:
 
 def _apply_sponsor(path: Path, codelists: dict[str, Codelist], version: str) -> None:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C parser when available
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except yaml.YAMLError as exc:
         raise SpecError(path, "", f"not valid YAML: {exc}") from exc
     unknown = set(doc) - {"codelists", "extensions"}
