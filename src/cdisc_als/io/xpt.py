@@ -15,11 +15,9 @@ multiple of 80 bytes. Numerics are 8-byte IBM doubles, character values blank pa
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import struct
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ import pyarrow.compute as pc
 
 from cdisc_als.dataset import Dataset, Variable
 from cdisc_als.errors import DataError
+from cdisc_als.io.atomic import atomic_paths
 from cdisc_als.io.ibm import ieee_to_ibm
 from cdisc_als.io.sasformats import format_kind, from_sas_number, parse_format
 from cdisc_als.io.xpt_checks import Column, check_dataset
@@ -123,7 +122,7 @@ def write_xpt_parts(
             stacklevel=2,
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic([p for p, _, _ in parts]) as temps:
+    with atomic_paths([p for p, _, _ in parts]) as temps:
         for (_, start, stop), tmp in zip(parts, temps, strict=True):
             with open(tmp, "wb") as handle:
                 handle.write(header)
@@ -237,25 +236,7 @@ def _fixed_width(values: pa.Array, width: int) -> np.ndarray:
     return data[offsets[0] : offsets[len(values)]].reshape(len(values), width)
 
 
-# --- atomic replacement -----------------------------------------------------------------------
-@contextlib.contextmanager
-def _atomic(targets: list[Path]) -> Iterator[list[Path]]:
-    """Temporary files next to ``targets``, renamed onto them only when everything succeeded."""
-    temps: list[Path] = []
-    try:
-        for target in targets:
-            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            os.close(fd)
-            temps.append(Path(name))
-        yield temps
-        for tmp, target in zip(temps, targets, strict=True):
-            os.replace(tmp, target)
-    except BaseException:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
-        raise
-
-
+# --- stale files ------------------------------------------------------------------------------
 def _remove_stale(path: Path, written: list[Path], name: str) -> None:
     """Delete the unsplit file or old parts of the same dataset left by an earlier run."""
     candidates = [path, *path.parent.glob(f"{path.stem}[0-9]*{path.suffix}")]
