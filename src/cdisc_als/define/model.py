@@ -96,9 +96,9 @@ def _origin(var: Variable, adam: bool) -> dict | None:
     elif otype == "Collected" and src:
         rng = re.fullmatch(r"\D*(\d+)\s*-\s*(\d+)\D*", src)
         if rng:
-            origin["pages"] = {"first": rng.group(1), "last": rng.group(2)}
+            origin["pages"] = {"refs": None, "first": rng.group(1), "last": rng.group(2)}
         elif re.search(r"\d", src):
-            origin["pages"] = {"refs": " ".join(re.findall(r"\d+", src))}
+            origin["pages"] = {"refs": " ".join(re.findall(r"\d+", src)), "first": None, "last": None}
     return origin
 
 
@@ -189,7 +189,11 @@ class _Codelists:
                 empty.add(cid)
                 continue
             dtype = "text" if "text" in self.types[cid] or len(self.types[cid]) != 1 else next(iter(self.types[cid]))
-            out.append(self._entry(cid, cl, used, decodes, dtype))
+            entry = self._entry(cid, cl, used, decodes, dtype)
+            if not entry["items"] and not entry["external"]:  # no used value is in the list
+                empty.add(cid)
+                continue
+            out.append(entry)
         return out, empty
 
     def _entry(self, cid: str, cl, used: set[str], decodes: dict[str, str], dtype: str) -> dict:
@@ -213,10 +217,9 @@ class _Codelists:
                     "alias": code, "extended": extended,
                 })  # fmt: skip
             extra = sorted(used - set(known["submission_value"]))
-            if cl.extensible or cl.sponsor:
+            if cl.extensible and not cl.sponsor:  # values outside a non-extensible list stay out
                 for sv in extra:
-                    items.append({"value": sv, "decode": decodes.get(sv) or sv, "alias": None,
-                                  "extended": not cl.sponsor})  # fmt: skip
+                    items.append({"value": sv, "decode": decodes.get(sv) or sv, "alias": None, "extended": True})
             name, alias = cl.name or cid, (cl.code if (cl.code and NCI_CODE.match(cl.code) and not cl.sponsor) else None)
         else:  # a sponsor list known only from the data
             for sv in sorted(used):
@@ -388,7 +391,7 @@ def _value_list(ds, var, where_var, origin, adam, value_lists, where_clauses, vl
             present = series.notna()
         if not present.any():
             continue
-        m = measured(var, series, adam)
+        m = measured(var.copy(datatype=None), series, adam)  # the subset's own type (integer/float)
         oid = f"IT.{ds.name}.{var.name}.{value}"
         wc = f"WC.{ds.name}.{var.name}.{value}"
         where_clauses.append({"oid": wc, "item_oid": f"IT.{ds.name}.{where_var}", "comparator": "EQ", "values": [value]})
