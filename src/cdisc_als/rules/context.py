@@ -1,0 +1,62 @@
+"""What a rule may read besides its own dataset: the other datasets, CT, metadata, define."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_als.rules.ct_adapter import CtAdapter
+from cdisc_als.rules.frame import Target
+from cdisc_als.rules.meta import MetaLookup
+
+
+class NotApplicable(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised by an operator when the rule does not apply to this dataset (variable absent...)."""
+
+
+@dataclass
+class Context:
+    standard: str
+    targets: dict[str, Target]
+    ct: CtAdapter | None = None
+    meta: MetaLookup = field(default=lambda name: None)
+    define: Any = None  # cdisc_als.rules.define_check.DefineDoc
+    _subject_maps: dict[tuple[str, str], pd.Series] = field(default_factory=dict)
+
+    def target(self, name: str) -> Target | None:
+        return self.targets.get(name.upper())
+
+    def subject_value(self, t: Target, ref: str) -> pd.Series:
+        """``DM.RFSTDTC`` looked up for each row of ``t`` by USUBJID (first value per subject)."""
+        ds_name, var = ref.split(".", 1)
+        other = self.target(ds_name)
+        if other is None or var not in other.columns or "USUBJID" not in t.columns:
+            raise NotApplicable(f"{ref} not available")
+        key = (ds_name.upper(), var)
+        if key not in self._subject_maps:
+            subj = other.text("USUBJID")
+            vals = other.text(var)
+            m = pd.Series(vals.to_numpy(), index=subj.to_numpy())
+            m = m[~m.index.isna()]
+            self._subject_maps[key] = m[~m.index.duplicated(keep="first")]
+        mapping = self._subject_maps[key]
+        out = t.text("USUBJID").map(mapping)
+        return out.astype("string")
+
+    def column(self, t: Target, ref: str) -> pd.Series:
+        """A local column (``--STDTC``) or a subject-level one from another dataset (``DM.X``)."""
+        if "." in ref:
+            return self.subject_value(t, ref)
+        if not t.has(ref):
+            raise NotApplicable(f"{t.resolve(ref)} absent")
+        return t.text(ref)
+
+
+def as_mask(values: Any, n: int) -> np.ndarray:
+    arr = np.asarray(values, dtype=bool)
+    if arr.shape == ():
+        return np.full(n, bool(arr))
+    return arr
