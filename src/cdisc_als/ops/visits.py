@@ -8,12 +8,15 @@ The visit map lives in ``study.yaml`` so that every domain of a study uses the s
         - {visitnum: 2, visit: BASELINE, folders: [BASE]}
       unscheduled: [UNS, Unscheduled]     # folder names of unplanned visits
 
-An unplanned visit gets the number of the last planned visit before it plus .01, .02, ... (in date
+``visitdy`` (planned study day) feeds VISITDY. Unplanned visits whose name carries their number
+("Unscheduled 8.2") are read with ``design.unscheduled_pattern``, a regex with a ``(?P<num>...)``
+group; VISIT is then the name in upper case. Any other unplanned visit gets the number of the last planned visit before it plus .01, .02, ... (in date
 order within the subject) and VISIT ``UNSCHEDULED x.yy``, the common SDTM convention.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -30,7 +33,7 @@ VISIT_SCHEMA = {
             "type": "dict",
             "schema": {
                 "from": {**COLUMN, "required": True},
-                "value": {"type": "string", "allowed": ["VISIT", "VISITNUM"]},
+                "value": {"type": "string", "allowed": ["VISIT", "VISITNUM", "VISITDY"]},
                 "date": COLUMN,
                 "by": COLUMN,
             },
@@ -46,7 +49,8 @@ def _visit_inputs(arg: Any) -> list[str]:
 
 
 def visit_table(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
-    """The visit map of study.yaml as (folder -> visitnum, visit) and the unscheduled folder names."""
+    """The visit map of study.yaml as (folder -> visitnum, visit, visitdy) and the unscheduled
+    folder names."""
     design = (ctx.study.config.get("design") or {}) if ctx.study is not None else {}
     visits = design.get("visits")
     if not visits:
@@ -54,8 +58,9 @@ def visit_table(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
     rows = []
     for v in visits:
         for folder in [v["visit"], *v.get("folders", [])]:
-            rows.append((str(folder).strip().upper(), float(v["visitnum"]), v["visit"]))
-    table = pd.DataFrame(rows, columns=["folder", "visitnum", "visit"]).drop_duplicates("folder")
+            dy = v.get("visitdy")
+            rows.append((str(folder).strip().upper(), float(v["visitnum"]), v["visit"], None if dy is None else float(dy)))
+    table = pd.DataFrame(rows, columns=["folder", "visitnum", "visit", "visitdy"]).drop_duplicates("folder")
     unscheduled = [str(u).strip().upper() for u in design.get("unscheduled", [])]
     return table, unscheduled
 
@@ -69,11 +74,22 @@ def visit(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.Series:
     """
     if isinstance(arg, str):
         arg = {"from": arg}
-    want = arg.get("value") or ("VISITNUM" if (ctx.target or "").endswith("NUM") else "VISIT")
+    target = ctx.target or ""
+    want = arg.get("value") or ("VISITNUM" if target.endswith("NUM") else "VISITDY" if target.endswith("DY") else "VISIT")
     table, unscheduled = visit_table(ctx)
     folder = text(frame[arg["from"]]).str.strip().str.upper()
     num = folder.map(dict(zip(table["folder"], table["visitnum"], strict=True)))
     name = folder.map(dict(zip(table["folder"], table["visit"], strict=True)))
+    if want == "VISITDY":
+        return folder.map(dict(zip(table["folder"], table["visitdy"], strict=True))).astype(float)
+    pattern = ((ctx.study.config.get("design") or {}) if ctx.study is not None else {}).get("unscheduled_pattern")
+    if pattern:  # unplanned visits whose name carries their number ("Unscheduled 8.2")
+        got = folder.str.extract(pattern, flags=re.IGNORECASE)
+        if "num" not in got:
+            raise ctx.fail("design.unscheduled_pattern needs a (?P<num>...) group")
+        hit = num.isna() & got["num"].notna()
+        num = num.where(~hit, pd.to_numeric(got["num"], errors="coerce"))
+        name = name.where(~hit, folder)
     unplanned = folder.isin(unscheduled)
     unknown = folder.notna() & num.isna() & ~unplanned
     ctx.log_rows(frame, unknown, "folder not in the study's visit map", field=arg["from"], values=frame[arg["from"]])

@@ -166,7 +166,7 @@ def run_spec(spec: Spec, ctx: Context) -> list[Dataset]:
         ctx.log_rows(frame, absent, f"subject not in {spec.require_subject_in.upper()}", field="USUBJID",
                      values=frame["USUBJID"], dropped=True)
         frame = frame[~absent].reset_index(drop=True)
-    meta = ctx.standard.dataset(spec.domain)
+    meta = spec.meta(ctx.standard)
     frame = _sort(spec, frame, meta).reset_index(drop=True)
     _check_accounting(ctx, spec, pd.concat(inputs, ignore_index=True), frame)
     out = [conform_dataset(frame[targets + list(INTERNAL_COLUMNS)], meta, ctx.log, name=spec.domain)]

@@ -52,6 +52,17 @@ SPEC_SCHEMA: dict[str, Any] = {
                       }}},
     }},
     "sort": {"type": "list", "schema": {"type": "string"}},
+    # variables of the SDTM model's general observation class that the IG's domain table does not
+    # list (e.g. AEDTC, VISITNUM in EX): allowed by SDTMIG §2.7 when declared explicitly
+    "additional_variables": {"type": "dict", "keysrules": {"type": "string", "regex": r"^[A-Z][A-Z0-9]{0,7}$"},
+                             "valuesrules": {"type": "dict", "schema": {
+                                 "label": {"type": "string", "required": True, "maxlength": 40},
+                                 "type": {"type": "string", "allowed": ["Char", "Num"], "required": True},
+                                 "after": {"type": "string"},
+                                 "core": {"type": "string", "allowed": ["Exp", "Perm"]},
+                                 "role": {"type": "string"},
+                                 "codelist": {"type": "string"},
+                             }}},
 }
 # dataset-level operations may also be written at the top level (run in the order written)
 STEP_KEYS = ("filter", "transpose", "join", "union", "reject_duplicates")
@@ -73,6 +84,29 @@ class Spec:
     supp: dict[str, Any] | None = None
     sort: list[str] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    additional: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def meta(self, standard: Any) -> Any:
+        """The standard's metadata of the domain plus the spec's declared additional variables."""
+        return with_additional(standard.dataset(self.domain), self.additional)
+
+
+def with_additional(meta: Any, additional: dict[str, dict[str, Any]]) -> Any:
+    """``meta`` with extra model variables inserted after their ``after`` variable (or at the end)."""
+    if not additional:
+        return meta
+    from dataclasses import replace
+
+    from cdisc_als.dataset import Variable
+
+    variables = list(meta.variables)
+    for name, item in additional.items():
+        var = Variable(name, item["label"], item["type"], core=item.get("core", "Perm"),
+                       role=item.get("role"), codelist=item.get("codelist"))
+        names = [v.name for v in variables]
+        pos = names.index(item["after"]) + 1 if item.get("after") in names else len(variables)
+        variables.insert(pos, var)
+    return replace(meta, variables=tuple(variables))
 
 
 def _lines(path: Path) -> dict[str, int]:
@@ -172,7 +206,16 @@ def load_spec(path: str | Path, standard: Any = None) -> Spec:
             meta = standard.dataset(domain)
         except KeyError:
             raise checker.error("domain", f"{domain} is not a dataset of {standard.name}") from None
-    known = {v.name for v in meta.variables} if meta is not None else None
+    additional = doc.get("additional_variables") or {}
+    if meta is not None:
+        clash = [a for a in additional if meta.variable(a) is not None]
+        if clash:
+            raise checker.error("additional_variables", f"{clash} are already variables of {domain}")
+        names = {v.name for v in meta.variables}
+        for a, item in additional.items():
+            if item.get("after") and item["after"] not in names and item["after"] not in additional:
+                raise checker.error(f"additional_variables.{a}.after", f"{item['after']} is not a variable of {domain}")
+    known = ({v.name for v in meta.variables} | set(additional)) if meta is not None else None
     variables: list[tuple[str, list[dict[str, Any]]]] = []
     if not doc.get("variables") and not steps:
         raise checker.error("variables", "a spec needs variables (or a dataset step that builds the dataset)")
@@ -216,6 +259,7 @@ def load_spec(path: str | Path, standard: Any = None) -> Spec:
         supp=supp,
         sort=doc.get("sort"),
         raw=doc,
+        additional=additional,
     )
 
 
