@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from cdisc_als import __version__
 from cdisc_als.dataset import Dataset, Variable
 from cdisc_als.errors import DataError
-from cdisc_als.io.atomic import atomic_paths
+from cdisc_als.io.atomic import Staged, commit, discard, staging
 from cdisc_als.io.sasformats import (
     DEFAULT_FORMAT,
     format_kind,
@@ -67,10 +67,34 @@ def write_datasetjson(
     data and the standard from ``dataset.standard`` when present.
     """
     path = Path(path)
+    staged = stage_datasetjson(
+        dataset, path, ndjson, created=created, db_last_modified=db_last_modified,
+        originator=originator, study_oid=study_oid, metadata_version_oid=metadata_version_oid,
+    )  # fmt: skip
+    try:
+        return commit(staged)[0]
+    except BaseException:
+        discard(staged)
+        raise
+
+
+def stage_datasetjson(
+    dataset: Dataset,
+    path: Path,
+    ndjson: bool = False,
+    *,
+    created: dt.datetime | None = None,
+    db_last_modified: dt.datetime | None = None,
+    originator: str = "cdisc-als",
+    study_oid: str | None = None,
+    metadata_version_oid: str | None = None,
+) -> Staged:
+    """Write to a temporary file; returns the (temporary, final) pair for the caller to commit."""
+    path = Path(path)
     meta, columns, values = _prepare(dataset, path, created, db_last_modified, originator,
                                      study_oid, metadata_version_oid)  # fmt: skip
     rows = _rows(values, len(dataset.data))
-    with atomic_paths([path]) as (tmp,), open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+    with staging([path]) as staged, open(staged[0][0], "w", encoding="utf-8", newline="\n") as handle:
         if ndjson:
             handle.write(json.dumps(meta, ensure_ascii=False, allow_nan=False))
             handle.write("\n")
@@ -79,7 +103,7 @@ def write_datasetjson(
         else:
             document = {**meta, "rows": rows}
             json.dump(document, handle, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return path
+    return staged
 
 
 def _timestamp(value: dt.datetime | None) -> str:

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from cdisc_als.dataset import Dataset, Variable
 from cdisc_als.errors import DataError
-from cdisc_als.io.atomic import atomic_paths
+from cdisc_als.io.atomic import Staged, commit, discard, staging
 from cdisc_als.io.ibm import ieee_to_ibm
 from cdisc_als.io.sasformats import format_kind, from_sas_number, parse_format
 from cdisc_als.io.xpt_checks import Column, check_dataset
@@ -91,6 +91,33 @@ def write_xpt_parts(
     ``read_folder`` puts the parts back together.
     """
     path = Path(path)
+    staged = stage_xpt(
+        dataset, path, transliterate=transliterate, underflow=underflow,
+        split_bytes=split_bytes, created=created,
+    )  # fmt: skip
+    try:
+        written = commit(staged)
+    except BaseException:
+        discard(staged)
+        raise
+    remove_stale_parts(path, written, dataset.name)
+    return written
+
+
+def stage_xpt(
+    dataset: Dataset,
+    path: Path,
+    *,
+    transliterate: bool = False,
+    underflow: str = "error",
+    split_bytes: int = FDA_SPLIT_BYTES,
+    created: dt.datetime | None = None,
+) -> Staged:
+    """Check ``dataset`` and write it to temporary files; returns (temporary, final) pairs.
+
+    Nothing is renamed: the caller commits, so several datasets can be written all-or-nothing.
+    """
+    path = Path(path)
     label, columns = check_dataset(dataset, path, transliterate, underflow)
     for col in columns:
         if col.is_char and col.chars.codes is not None:
@@ -119,16 +146,14 @@ def write_xpt_parts(
                 f"written as {len(parts)} files {parts[0][0].name} .. {parts[-1][0].name} "
                 "(FDA Technical Conformance Guide: datasets over 5 GB are split)"
             ),
-            stacklevel=2,
+            stacklevel=3,
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_paths([p for p, _, _ in parts]) as temps:
-        for (_, start, stop), tmp in zip(parts, temps, strict=True):
+    with staging([p for p, _, _ in parts]) as staged:
+        for (_, start, stop), (tmp, _) in zip(parts, staged, strict=True):
             with open(tmp, "wb") as handle:
                 handle.write(header)
                 _write_rows(handle, columns, reclen, start, stop)
-    _remove_stale(path, [p for p, _, _ in parts], dataset.name)
-    return [p for p, _, _ in parts]
+    return staged
 
 
 # --- headers ----------------------------------------------------------------------------------
@@ -237,7 +262,7 @@ def _fixed_width(values: pa.Array, width: int) -> np.ndarray:
 
 
 # --- stale files ------------------------------------------------------------------------------
-def _remove_stale(path: Path, written: list[Path], name: str) -> None:
+def remove_stale_parts(path: Path, written: list[Path], name: str) -> None:
     """Delete the unsplit file or old parts of the same dataset left by an earlier run."""
     candidates = [path, *path.parent.glob(f"{path.stem}[0-9]*{path.suffix}")]
     for old in candidates:
