@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.errors import SpecError
-from cdisc_als.ops.registry import Context, operation
-from cdisc_als.ops.trial_design import _study_path, arm_table, build_ta, visit_table
+from cdisc_als.ops.registry import Context, operation, run_variable_op
+from cdisc_als.ops.trial_design import _study_path, arm_table, build_ta, built, visit_table
 
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
 
@@ -29,11 +29,14 @@ ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
 _SOURCE = {
     "type": "dict",
     "schema": {
-        "dataset": {"type": "string", "required": True},
-        "column": {"type": "string", "required": True},
+        "dataset": {"type": "string", "required": True},  # built domain (DM) or raw table (infusion)
+        "column": {"type": "string", "excludes": "value"},  # an ISO 8601 date column, or
+        "value": {"type": "dict", "excludes": "column"},  # any variable operation giving one
         "where": {"type": "string"},
         "occurrence": {"type": "integer", "min": 1},
-        "by": {"type": "string"},
+        # subject key of the source: a column (default USUBJID) or a variable operation
+        # (``{usubjid: [SUBJID]}`` for a raw table)
+        "by": {"type": ["string", "dict"]},
     },
 }
 _SOURCES = {"type": "list", "schema": _SOURCE, "minlength": 1}
@@ -67,13 +70,15 @@ def source_dates(ctx: Context, src: dict[str, Any]) -> pd.DataFrame:
     records of the subject are returned (the caller takes the min or max); with ``occurrence: n``
     the n-th record in date order.
     """
-    by = src.get("by", "USUBJID")
-    frame = _frame(ctx, src["dataset"])
-    for col in (by, src["column"]):
-        if col not in frame.columns:
-            raise ctx.fail(f"{src['dataset']} has no column {col!r}")
-    frame = _filter(ctx, frame, src.get("where"))
-    out = pd.DataFrame({"key": frame[by].astype("string"), "date": frame[src["column"]].astype("string")})
+    frame = _filter(ctx, _frame(ctx, src["dataset"]), src.get("where"))
+    if not src.get("column") and not src.get("value"):
+        raise ctx.fail(f"date source {src['dataset']}: give `column` or `value`")
+    # values of another table are checked (and logged) by that table's own spec: stay quiet here
+    quiet = Context(**{**ctx.__dict__, "log": type(ctx.log)(), "dropped": []})
+    key = run_variable_op(quiet, frame, src.get("by", "USUBJID"))
+    date = run_variable_op(quiet, frame, src.get("column") or src["value"])
+    out = pd.DataFrame({"key": pd.Series(key).astype("string").to_numpy(),
+                        "date": pd.Series(date).astype("string").to_numpy()})
     out = out[complete_date(out["date"]) & out["key"].notna()]
     if src.get("occurrence"):
         out = out.sort_values(["key", "date"], kind="stable")
@@ -153,7 +158,8 @@ _ACTUAL_ARM_SCHEMA = {
         "dataset": {"type": "string", "required": True},
         "column": {"type": "string", "required": True},  # value that identifies the treatment
         "map": {"type": "dict", "required": True},  # value -> stage code (PBO, D1, ...)
-        "order_by": {"type": "string", "required": True},  # date column: order of the stages
+        # order of the stages: a column of ``dataset`` or any variable operation run on it
+        "order_by": {"type": ["string", "dict"], "required": True},
         "where": {"type": "string"},
         "sep": {"type": "string"},
         "key": {"type": "string"},
@@ -162,12 +168,10 @@ _ACTUAL_ARM_SCHEMA = {
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """Values as text, numbers without a trailing ``.0`` (``1.0`` -> ``1``), for mapping."""
-    num = pd.to_numeric(series, errors="coerce")
-    txt = series.astype("string").str.strip()
-    is_num = num.notna()
-    fmt = num[is_num].map(lambda v: f"{v:g}")  # noqa: PLW0108 - formatting, not data logic
-    return txt.mask(is_num, fmt.astype("string"))
+    """Values as text for mapping, numbers without a trailing ``.0`` (``1.0`` -> ``1``)."""
+    from cdisc_als.ops.assign import text
+
+    return text(series).astype("string").str.strip()
 
 
 @operation("actual_arm", schema=_ACTUAL_ARM_SCHEMA, inputs=lambda a: [a.get("key", "USUBJID")])
@@ -182,16 +186,19 @@ def op_actual_arm(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> pd.
     key = arg.get("key", "USUBJID")
     sep = arg.get("sep", "-")
     ex = _filter(ctx, _frame(ctx, arg["dataset"]), arg.get("where"))
-    for col in (key, arg["column"], arg["order_by"]):
+    for col in (key, arg["column"]):
         if col not in ex.columns:
             raise ctx.fail(f"{arg['dataset']} has no column {col!r}")
+    # bad values of the other table are that table's spec's business: do not log them twice
+    quiet = Context(**{**ctx.__dict__, "log": type(ctx.log)(), "dropped": []})
+    order = run_variable_op(quiet, ex, arg["order_by"])
     mapping = {str(k): str(v) for k, v in arg["map"].items()}
     stage = _as_text(ex[arg["column"]]).map(mapping)
     unmapped = stage.isna() & ex[arg["column"]].notna()
     if unmapped.any():
         ctx.log_rows(ex, unmapped, f"{arg['dataset']}.{arg['column']} value not in actual_arm map",
                      field=arg["column"], values=ex[arg["column"]].astype("object"), severity="error")
-    rec = pd.DataFrame({"key": ex[key].astype("string"), "date": ex[arg["order_by"]].astype("string"),
+    rec = pd.DataFrame({"key": ex[key].astype("string"), "date": pd.Series(order).astype("string").to_numpy(),
                         "stage": stage}).dropna(subset=["stage"])
     rec = rec.sort_values(["key", "date"], kind="stable")
     same = rec["stage"].eq(rec.groupby("key")["stage"].shift())
@@ -278,7 +285,7 @@ def build_se(ctx: Context, arg: dict[str, Any]) -> pd.DataFrame:
 @operation("subject_elements", schema=_SE_SCHEMA, kind="dataset")
 def op_subject_elements(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> pd.DataFrame:
     """SE from DM (arm), the design (TA) and dated records (element start dates); see build_se."""
-    return build_se(ctx, arg)
+    return built(build_se(ctx, arg))
 
 
 # --------------------------------------------------------------------------- EPOCH
@@ -402,4 +409,4 @@ def build_sv(ctx: Context, arg: dict[str, Any]) -> pd.DataFrame:
 @operation("subject_visits", schema=_SV_SCHEMA, kind="dataset")
 def op_subject_visits(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> pd.DataFrame:
     """SV from the visit-dated records of other datasets (list them in depends_on)."""
-    return build_sv(ctx, arg)
+    return built(build_sv(ctx, arg))

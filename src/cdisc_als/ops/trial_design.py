@@ -21,11 +21,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from cerberus import Validator
 
 from cdisc_als.errors import SpecError
-from cdisc_als.ops.registry import Context, operation
+from cdisc_als.ops.registry import ROW_COLUMN, SOURCE_COLUMN, Context, operation
 
 # --------------------------------------------------------------------------- design schema
 _STR = {"type": "string"}
@@ -464,6 +465,18 @@ def build_ts(
 
 
 # --------------------------------------------------------------------------- registered ops
+def built(frame: pd.DataFrame) -> pd.DataFrame:
+    """A dataset built from metadata or summaries: no raw record behind any row.
+
+    The runner's accounting reads the row-number columns; built rows carry a null (float) row
+    number and no source file, so they are never mistaken for raw records.
+    """
+    frame = frame.copy()
+    frame[ROW_COLUMN] = np.nan
+    frame[SOURCE_COLUMN] = None
+    return frame
+
+
 _NO_ARG = {"type": ["dict", "boolean", "string"], "nullable": True}
 
 
@@ -471,28 +484,28 @@ _NO_ARG = {"type": ["dict", "boolean", "string"], "nullable": True}
 def op_trial_elements(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.DataFrame:
     """TE from ``design.elements`` of study.yaml (the working frame is ignored)."""
     config, path = _study_path(ctx.study)
-    return build_te(config, path)
+    return built(build_te(config, path))
 
 
 @operation("trial_arms", schema=_NO_ARG, kind="dataset")
 def op_trial_arms(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.DataFrame:
     """TA from ``design.arms``, ``design.elements`` and ``design.trial_arms`` of study.yaml."""
     config, path = _study_path(ctx.study)
-    return build_ta(config, path)
+    return built(build_ta(config, path))
 
 
 @operation("trial_visits", schema=_NO_ARG, kind="dataset")
 def op_trial_visits(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.DataFrame:
     """TV from ``design.visits`` of study.yaml (one row per arm for arm-specific visits)."""
     config, path = _study_path(ctx.study)
-    return build_tv(config, path)
+    return built(build_tv(config, path))
 
 
 @operation("trial_criteria", schema=_NO_ARG, kind="dataset")
 def op_trial_criteria(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.DataFrame:
     """TI from ``design.criteria`` of study.yaml."""
     config, path = _study_path(ctx.study)
-    return build_ti(config, path)
+    return built(build_ti(config, path))
 
 
 _TS_SCHEMA = {
@@ -531,4 +544,4 @@ def op_trial_summary(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.DataFram
                 d = dm[col].astype("string").str.slice(0, 10)
                 d = d[d.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)]
                 derived[parm] = getattr(d, fn)() if len(d) else None
-    return build_ts(config, path, ct=_terminology(ctx, config["standards"]["ct"]), derived=derived)
+    return built(build_ts(config, path, ct=_terminology(ctx, config["standards"]["ct"]), derived=derived))
