@@ -40,7 +40,7 @@ def build_forms(cfg: GeneratorConfig, subjects: int, seed: int) -> dict[str, pd.
     forms = {
         "demog": F.demog(cfg, pop, dm),
         "consent": F.consent(cfg, pop),
-        "als_history": F.als_history(cfg, pop, seed),
+        "als_history": F.als_history(cfg, pop, course, seed),
         "randomization": F.randomization(cfg, pop, inf),
         "liposuction": F.liposuction(pop, seed),
         "infusion": F.infusion(cfg, pop, inf),

@@ -110,7 +110,7 @@ def consent(cfg: GeneratorConfig, pop: Population) -> pd.DataFrame:
     return export_order(pop, frame, s)
 
 
-def als_history(cfg: GeneratorConfig, pop: Population, seed: int) -> pd.DataFrame:
+def als_history(cfg: GeneratorConfig, pop: Population, course: Course, seed: int) -> pd.DataFrame:
     rng = stream(seed, "als_history")
     als = cfg["als"]
     n = pop.n
@@ -126,7 +126,8 @@ def als_history(cfg: GeneratorConfig, pop: Population, seed: int) -> pd.DataFram
     on_ril = failed != "INCL05"
     ril = diag + days(rng.random(n) * ((pop.consent - diag).astype(np.int64) - 30))
     u = rng.random(n)
-    bulbar = rng.random(n) < als["bulbar_onset"]
+    # Site of onset drives the simulated progression of randomized subjects (course.bulbar).
+    bulbar = np.r_[course.bulbar, rng.random(n - pop.n_rand) < als["bulbar_onset"]]
     crit, cp = zip(*als["el_escorial"].items(), strict=True)
     frame = pd.DataFrame(
         {
