@@ -358,3 +358,48 @@ def test_sdtmig_34_specific_changes():
     assert s.dataset("LB").variable("LBPDUR").datatype == "durationDatetime"
     assert s.dataset("TV").variable("VISIT").core == "Req"
     assert s.dataset("DM").variable("COUNTRY").core == "Req"
+
+
+def test_adamig_13_facts():
+    """ADaMIG v1.3 section 3.2/3.3 and ADaM OCCDS v1.1 labels and core."""
+    a = load_standard("adamig-1.3")
+    adsl = a.dataset("ADSL")
+    assert adsl.variable("ACTARM").core == "Perm" and adsl.variable("ARM").core == "Req"
+    assert adsl.variable("EOSSTT").codelist == "SBJTSTAT" and adsl.variable("EOSSTT").core == "Perm"
+    assert adsl.variable("TRTSDTF").label == "Date of First Exposure Imput. Flag"
+    assert adsl.variable("TRTSDTF").codelist == "DATEFL"
+    assert adsl.variable("AP01SDT").label == "Period 01 Start Date"
+    assert adsl.variable("LSTALVDT").label == "Date Last Known Alive"
+    flags = [v.name for v in adsl.variables if v.name.endswith("FL") and v.core == "Cond"]
+    assert flags[:7] == ["FASFL", "SAFFL", "ITTFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL"]
+    adae = a.dataset("ADAE")
+    assert adae.variable("ASTDTM").label == "Analysis Start Datetime"
+    assert adae.variable("AOCCIFL").label == "1st Max Sev./Int. Occurrence Flag"
+    assert adae.variable("APERIOD").type == "Num" and adae.variable("APERIODC").type == "Char"
+    assert a.dataset("ADTTE").variable("CNSR").type == "Num"
+
+
+PILOT_ADAM_LABEL_DIFFS = {
+    # the CDISC pilot (2013) predates ADaMIG 1.3 / OCCDS 1.1 wording
+    ("ADSL", "DTHFL"), ("ADAE", "ADURN"), ("ADAE", "ADURU"), ("ADAE", "AOCCFL"),
+    ("ADTTE", "STARTDT"), ("ADTTE", "SRCDOM"),
+}
+
+
+def test_adam_labels_agree_with_cdisc_pilot_adam(reference_dir):
+    """Labels of variables shared with the CDISC pilot ADaM (TDF XPTs) agree, bar known diffs."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    v = _vars("adamig-1.3")
+    checked, wrong = 0, []
+    for ds in ("adsl", "adae", "adtte"):
+        _, meta = pyreadstat.read_xport(
+            str(reference_dir / "cdiscpilot01" / "adam_tdf" / f"{ds}.xpt"), metadataonly=True
+        )
+        ours = v[v["dataset"] == ds.upper()].set_index("variable")["label"]
+        for name, label in meta.column_names_to_labels.items():
+            if name in ours.index and (ds.upper(), name) not in PILOT_ADAM_LABEL_DIFFS:
+                checked += 1
+                if ours[name] != label:
+                    wrong.append((ds, name, ours[name], label))
+    assert checked > 60
+    assert not wrong
