@@ -7,6 +7,8 @@ of the files is the data dictionary ``mappings/<study>/raw/README.md``; the clin
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +23,7 @@ from cdisc_als.synth.defects import inject_defects
 from cdisc_als.synth.population import build_population, demographics, stream
 from cdisc_als.synth.progression import alsfrs_scores, ashworth_grades
 
-__all__ = ["FORMS", "build_forms", "generate_raw"]
+__all__ = ["FORMS", "build_forms", "generate_raw", "write_forms"]
 
 FORMS = [
     "demog", "consent", "als_history", "randomization", "liposuction", "infusion", "alsfrs",
@@ -29,30 +31,55 @@ FORMS = [
 ]
 
 
-def build_forms(cfg: GeneratorConfig, subjects: int, seed: int) -> dict[str, pd.DataFrame]:
-    """Simulate the study and lay it out as one DataFrame (all text) per form."""
+def build_forms(cfg: GeneratorConfig, subjects: int, seed: int, timings: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
+    """Simulate the study and lay it out as one DataFrame (all text) per form.
+
+    ``timings`` (optional) receives seconds per step: ``simulate`` (population, course, AEs)
+    and one entry per form (benchmarks/bench_raw.py reports them).
+    """
+    t0 = time.perf_counter()
     pop = build_population(cfg, subjects, seed)
     dm = demographics(cfg, pop, seed)
     course = simulate_course(cfg, pop, seed)
     rand2 = F.second_randomization(cfg, pop, course, seed)
     inf = F.infusion_truth(cfg, pop, course, rand2, dm, seed)
     events = draw_events(cfg, pop, course, inf, seed)
-    forms = {
-        "demog": F.demog(cfg, pop, dm),
-        "consent": F.consent(cfg, pop),
-        "als_history": F.als_history(cfg, pop, course, seed),
-        "randomization": F.randomization(cfg, pop, inf),
-        "liposuction": F.liposuction(pop, seed),
-        "infusion": F.infusion(cfg, pop, inf),
-        "alsfrs": F.alsfrs(cfg, pop, alsfrs_scores(cfg, pop, course, seed)),
-        "ashworth": F.ashworth(cfg, pop, ashworth_grades(cfg, pop, course, seed)),
-        "ae": F.adverse_events(cfg, pop, events),
-        "resp_support": F.resp_support(pop, course),
-        "disposition": F.disposition(cfg, pop, course, seed),
-        "death": F.death(cfg, pop, course, events, seed),
-        "visits": F.visits(cfg, pop, course, seed),
+    builders: dict[str, Callable[[], pd.DataFrame]] = {
+        "demog": lambda: F.demog(cfg, pop, dm),
+        "consent": lambda: F.consent(cfg, pop),
+        "als_history": lambda: F.als_history(cfg, pop, course, seed),
+        "randomization": lambda: F.randomization(cfg, pop, inf),
+        "liposuction": lambda: F.liposuction(pop, seed),
+        "infusion": lambda: F.infusion(cfg, pop, inf),
+        "alsfrs": lambda: F.alsfrs(cfg, pop, alsfrs_scores(cfg, pop, course, seed)),
+        "ashworth": lambda: F.ashworth(cfg, pop, ashworth_grades(cfg, pop, course, seed)),
+        "ae": lambda: F.adverse_events(cfg, pop, events),
+        "resp_support": lambda: F.resp_support(pop, course),
+        "disposition": lambda: F.disposition(cfg, pop, course, seed),
+        "death": lambda: F.death(cfg, pop, course, events, seed),
+        "visits": lambda: F.visits(cfg, pop, course, seed),
     }
-    return {name: forms[name] for name in FORMS}
+    timings = {} if timings is None else timings
+    timings["simulate"] = time.perf_counter() - t0
+    forms: dict[str, pd.DataFrame] = {}
+    for name in FORMS:  # loop over forms
+        t = time.perf_counter()
+        forms[name] = builders[name]()
+        timings[name] = time.perf_counter() - t
+    return forms
+
+
+def write_forms(forms: dict[str, pd.DataFrame], out: Path, timings: dict[str, float] | None = None) -> dict[str, int]:
+    """Write ``<form>.csv`` files (UTF-8, ``\\n`` line ends); return rows per form."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for name, frame in forms.items():
+        t = time.perf_counter()
+        frame.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
+        counts[name] = len(frame)
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
+    return counts
 
 
 def generate_raw(
@@ -78,12 +105,8 @@ def generate_raw(
         defects = bool(cfg.params.get("defects", raw.get("defects", False)))
     forms = build_forms(cfg, subjects, seed)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     defect_list = inject_defects(forms, stream(seed, "defects")) if defects else None
-    counts: dict[str, int] = {}
-    for name, frame in forms.items():
-        frame.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
-        counts[name] = len(frame)
+    counts = write_forms(forms, out)
     stale = out / "_defects.csv"
     if defect_list is not None:
         defect_list.to_csv(stale, index=False, lineterminator="\n")
