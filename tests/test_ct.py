@@ -206,3 +206,29 @@ def test_subset_covers_the_codelists_the_project_needs():
               "ETHNIC", "NY", "AESEV", "OUT", "ACN"}
     assert needed <= set(sub["codelist"])
     assert not sub.duplicated(["codelist", "submission_value"]).any()
+
+
+def test_listing_and_external(ct):
+    ids = [c.id for c in ct.codelists()]
+    assert ids == sorted(ids) and {"NY", "ALSF01TC", "COUNTRY", "DTYPE"} <= set(ids)
+    country = ct.codelist("COUNTRY")
+    assert country.sponsor and country.extensible and country.datatype == "text"
+    assert country.external["dictionary"] == "ISO 3166-1 alpha-3"
+    assert {"ESP", "USA", "GBR"} <= set(country.values)
+    assert all(len(v) == 3 and v.isupper() for v in country.values)
+
+
+def test_curation_is_reproducible(reference_dir, tmp_path):
+    """Re-running tools/curate_ct.py gives byte-identical files to the committed subset."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "curate_ct", specs_path().parent / "tools" / "curate_ct.py"
+    )
+    if spec is None or not (specs_path().parent / "tools" / "curate_ct.py").is_file():
+        pytest.skip("tools/ not available (installed wheel)")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--reference-dir", str(reference_dir), "--out", str(tmp_path)]) == 0
+    for name in ("sdtm-ct-2025-03-28.csv", "adam-ct-2025-03-28.csv"):
+        assert (tmp_path / name).read_bytes() == specs_path("ct", name).read_bytes(), name

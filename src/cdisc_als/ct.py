@@ -57,6 +57,7 @@ class Codelist:
     terms: pd.DataFrame
     version: str = DEFAULT_VERSION
     external: dict | None = None  # external dictionary (e.g. ISO 3166-1 alpha-3), if any
+    datatype: str = "text"  # Define-XML CodeList DataType
     _maps: tuple[dict, dict, dict] | None = field(default=None, repr=False)
 
     @property
@@ -140,6 +141,10 @@ class Terminology:
     @property
     def ids(self) -> list[str]:
         return sorted(self._by_id)
+
+    def codelists(self) -> list[Codelist]:
+        """Every codelist (CDISC subset and sponsor), sorted by id: what Define-XML may list."""
+        return [self._by_id[k] for k in self.ids]
 
     def __contains__(self, id_or_code: str) -> bool:
         return id_or_code in self._by_id or id_or_code in self._by_code
@@ -263,6 +268,7 @@ def _apply_sponsor(path: Path, codelists: dict[str, Codelist], version: str) -> 
             terms=_frame(_sponsor_terms(path, entry, extended=False)),
             version=version,
             external=entry.get("external"),
+            datatype=str(entry.get("datatype") or "text"),
         )
     for entry in doc.get("extensions") or []:
         cid = entry.get("codelist")
