@@ -206,6 +206,7 @@ def test_extended_and_sponsor_codelists(sdtm_xml):
     assert one(qscat, "odm:Alias").get("Name") == "C100129"  # the CDISC list keeps its code
     tc = one(root, "//odm:CodeList[@OID='CL.ALSF01TC']")
     assert not tc.xpath(".//odm:Alias", namespaces=NS) and tc.get(DEF + "StandardOID") is None
+    assert tc.get(DEF + "IsNonStandard") == "Yes" and qscat.get(DEF + "IsNonStandard") is None
     decodes = {i.get("CodedValue"): one(i, "odm:Decode/odm:TranslatedText").text for i in tc.xpath("odm:CodeListItem", namespaces=NS)}
     assert decodes == {"ALSF0101": "ALSF01-Speech", "ALSF0102": "ALSF01-Salivation"}  # MAS0101 is not in ALSF01TC
 
@@ -321,3 +322,49 @@ def test_missing_values_do_not_break_lengths():
     assert one(root, "//odm:ItemDef[@OID='IT.XX.A']").get("Length") == "1"
     ig = one(root, "//odm:ItemGroupDef[@OID='IG.XX']")
     assert ig.get(DEF + "IsNonStandard") == "Yes"
+    ref = one(ig, "odm:ItemRef[@ItemOID='IT.XX.A']")
+    assert (ref.get(DEF + "HasNoData"), ref.get("Mandatory")) == ("Yes", "No")
+
+
+def test_external_dictionary_from_study_yaml():
+    st = study()
+    st.config["define"] = {"dictionaries": {"MEDDRA": {"dictionary": "MedDRA", "version": "27.1"}}}
+    ae = Dataset("AE", pd.DataFrame({"STUDYID": ["S"], "DOMAIN": ["AE"], "USUBJID": ["S-1"],
+                                     "AESEQ": [1.0], "AETERM": ["HEADACHE"], "AEDECOD": ["Headache"]}))  # fmt: skip
+    root = parse(build_define(st, {"AE": ae}, "sdtmig-3.4"))
+    assert one(root, "//odm:ItemDef[@OID='IT.AE.AEDECOD']/odm:CodeListRef").get("CodeListOID") == "CL.MEDDRA"
+    ext = one(root, "//odm:CodeList[@OID='CL.MEDDRA']/odm:ExternalCodeList")
+    assert (ext.get("Dictionary"), ext.get("Version")) == ("MedDRA", "27.1")
+    assert not root.xpath("//odm:ItemDef[@OID='IT.AE.AETERM']/odm:CodeListRef", namespaces=NS)
+
+
+def test_cli_define_with_metadata_merge(tmp_path):
+    import pyreadstat
+    from typer.testing import CliRunner
+
+    from cdisc_als.cli import app
+    from cdisc_als.define import read_datasets
+    from cdisc_als.define.build import merge_metadata
+
+    (tmp_path / "st").mkdir()
+    (tmp_path / "st" / "study.yaml").write_text(
+        "studyid: ADMSC-ALS\ntitle: T\nstandards: {sdtm: sdtmig-3.4, ct: '2025-03-28'}\n"
+        "created: '2026-01-01T00:00:00'\n"
+    )
+    data = tmp_path / "sdtm"
+    data.mkdir()
+    frame = dm().data
+    pyreadstat.write_xport(frame, str(data / "dm.xpt"), table_name="DM", file_format_version=5,
+                           column_labels=[v.label for v in dm().variables])  # fmt: skip
+    out = tmp_path / "out" / "define.xml"
+    res = CliRunner().invoke(app, ["define", "--study", str(tmp_path / "st"), "--data", str(data), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.is_file() and (out.parent / "define2-1.xsl").is_file()
+    root = etree.parse(str(out)).getroot()
+    assert one(root, "//odm:ItemDef[@OID='IT.DM.USUBJID']").get("Length") == "13"
+    # the file knows no origins; merged in-memory metadata brings them back
+    assert not root.xpath("//odm:ItemDef[@OID='IT.DM.AGE']/def:Origin", namespaces=NS)
+    merged = merge_metadata(read_datasets(data), {"DM": dm()})
+    assert merged["DM"].var("AGE").origin == "Collected" and merged["DM"].var("AGE").source == "CRF page 5"
+    res = CliRunner().invoke(app, ["define", "--study", str(tmp_path / "st"), "--data", str(tmp_path / "nope"), "--out", str(out)])
+    assert res.exit_code == 2

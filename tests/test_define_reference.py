@@ -77,6 +77,16 @@ def test_msg_value_lists_and_codelists(msg):
                   for i in sample.xpath(f"//odm:CodeList[starts-with(@OID, 'CL.{cl}')]/odm:*[odm:Alias]", namespaces=NS)}  # fmt: skip
         common = set(ours) & set(theirs)
         assert common and all(ours[v] == theirs[v] for v in common)
+    # a split dataset names its domain and the domain's description, as in CDISC's sample
+    qsph = root.xpath("//odm:ItemGroupDef[@OID='IG.QSPH']", namespaces=NS)[0]
+    assert qsph.get("Domain") == sample.xpath("//odm:ItemGroupDef[@OID='IG.QSPH']/@Domain", namespaces=NS)[0]
+    assert qsph.xpath("odm:Alias[@Context='DomainDescription']/@Name", namespaces=NS) == ["Questionnaires"]
+    suppdm = root.xpath("//odm:ItemGroupDef[@OID='IG.SUPPDM']", namespaces=NS)[0]
+    assert suppdm.get("Domain") == sample.xpath("//odm:ItemGroupDef[@OID='IG.SUPPDM']/@Domain", namespaces=NS)[0]
+    assert suppdm.xpath("odm:Alias/@Name", namespaces=NS) == ["Demographics"]
+    supp, _ = pyreadstat.read_xport(str(folder / "suppdm.xpt"))
+    qval = root.xpath("//def:ValueListDef[@OID='VL.SUPPDM.QVAL']/odm:ItemRef/@ItemOID", namespaces=NS)
+    assert qval == [f"IT.SUPPDM.QVAL.{q}" for q in sorted(supp["QNAM"].unique())]
     # text length is the longest value in the data
     ae, _ = pyreadstat.read_xport(str(folder / "ae.xpt"))
     aeterm = root.xpath("//odm:ItemDef[@OID='IT.AE.AETERM']/@Length", namespaces=NS)

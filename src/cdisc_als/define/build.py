@@ -7,6 +7,7 @@ gives one canonical layout, so two builds of the same data are byte-identical.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -89,9 +90,54 @@ def read_datasets(data_dir: Path) -> dict[str, Dataset]:
     return out
 
 
-def write_define_for_folder(study, data_dir: Path, out_path: Path, standard: str | None = None) -> Path:
-    """Read a folder of datasets, write ``define.xml`` and our stylesheet beside it."""
+def merge_metadata(datasets: dict[str, Dataset], metadata: dict[str, Dataset]) -> dict[str, Dataset]:
+    """Datasets read from files, with the richer metadata of in-memory Datasets of the same name.
+
+    Transport files carry names, labels, types and lengths only; the mapping/derivation engines
+    know origins, sources, methods, comments, codelists, roles, keys and classes. The data (and
+    so every measured length) always comes from the files.
+    """
+    by_name = {k.upper(): v for k, v in (metadata or {}).items()}
+    out: dict[str, Dataset] = {}
+    for name, ds in datasets.items():
+        rich = by_name.get(name.upper())
+        if rich is None:
+            out[name] = ds
+            continue
+        known = {v.name.upper(): v for v in rich.variables}
+        variables = [
+            known[v.name.upper()].copy(name=v.name, type=v.type, length=v.length or known[v.name.upper()].length)
+            if v.name.upper() in known else v
+            for v in ds.variables
+        ]  # fmt: skip
+        out[name] = replace(
+            ds,
+            label=rich.label or ds.label,
+            variables=variables,
+            cls=rich.cls or ds.cls,
+            structure=rich.structure or ds.structure,
+            keys=list(rich.keys) or list(ds.keys),
+            standard=rich.standard or ds.standard,
+            domain=rich.domain or ds.domain,
+        )
+    return out
+
+
+def write_define_for_folder(
+    study,
+    data_dir: Path,
+    out_path: Path,
+    standard: str | None = None,
+    metadata: dict[str, Dataset] | None = None,
+) -> Path:
+    """Read a folder of datasets, write ``define.xml`` and our stylesheet beside it.
+
+    ``metadata``: the in-memory Datasets the engines produced (optional); their origins, methods,
+    codelists and keys are merged onto the data read from the folder (see ``merge_metadata``).
+    """
     datasets = read_datasets(Path(data_dir))
+    if metadata:
+        datasets = merge_metadata(datasets, metadata)
     standard = standard or detect_standard(study, datasets)
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".xml":

@@ -102,6 +102,34 @@ def _origin(var: Variable, adam: bool) -> dict | None:
     return origin
 
 
+def _has_values(series: pd.Series) -> bool:
+    """True when at least one value is neither missing nor blank text."""
+    present = series.dropna()
+    if pd.api.types.is_object_dtype(present.dtype) or pd.api.types.is_string_dtype(present.dtype):
+        present = present[present.astype(str).str.strip() != ""]
+    return len(present) > 0
+
+
+def _domain(ds: Dataset) -> str:
+    """ItemGroupDef Domain: the domain code (QS for QSPH, DM for SUPPDM, as CDISC's MSG sample)."""
+    if ds.domain:
+        return ds.domain
+    if ds.name.startswith("SUPP") and len(ds.name) > 4:
+        return ds.name[4:]
+    return ds.name
+
+
+def _domain_alias(ds: Dataset, spec_name: str) -> str | None:
+    """DomainDescription of a split or supplemental dataset (QSPH -> QS's label "Questionnaires")."""
+    from cdisc_als.define.metadata import _standard_meta
+
+    domain = _domain(ds)
+    if domain == ds.name:
+        return None
+    meta = _standard_meta(spec_name, domain)
+    return meta.label if meta is not None else None
+
+
 def _prefix(ds: Dataset) -> str:
     return (ds.domain or ds.name[:2]).upper()
 
@@ -113,6 +141,8 @@ def _value_level_specs(ds: Dataset, adam: bool) -> list[tuple[str, str]]:
         if "PARAMCD" in cols:
             return [(v, "PARAMCD") for v in ("AVAL", "AVALC") if v in cols and ds.data[v].notna().any()]
         return []
+    if ds.name.startswith("SUPP") and {"QNAM", "QVAL"} <= cols:
+        return [("QVAL", "QNAM")]
     p = _prefix(ds)
     testcd = f"{p}TESTCD"
     if testcd not in cols:
@@ -125,6 +155,7 @@ class _Codelists:
 
     def __init__(self, study, adam: bool):
         self.adam = adam
+        self.dictionaries = {str(k).upper(): v for k, v in (_define_cfg(study).get("dictionaries") or {}).items()}
         self.refs: dict[str, list[tuple[pd.Series, str, pd.Series | None]]] = defaultdict(list)
         self.types: dict[str, set[str]] = defaultdict(set)
         self.ct = None
@@ -172,6 +203,16 @@ class _Codelists:
         """CodeList entries and the ids that ended up empty (their CodeListRefs are dropped)."""
         out, empty = [], set()
         for cid in sorted(self.refs):
+            if cid in self.dictionaries:
+                d = self.dictionaries[cid] or {}
+                out.append({
+                    "oid": f"CL.{cid}", "name": d.get("name") or d.get("dictionary") or cid,
+                    "datatype": "text", "standard_oid": None, "items": [], "use_decode": False,
+                    "alias": None, "non_standard": False,
+                    "external": {"dictionary": d.get("dictionary") or cid, "version": d.get("version"),
+                                 "href": d.get("href")},
+                })  # fmt: skip
+                continue
             cl = self.lookup(cid)
             used: set[str] = set()
             decodes: dict[str, str] = {}
@@ -202,8 +243,9 @@ class _Codelists:
             ext = cl.external
             return {
                 "oid": f"CL.{cid}", "name": cl.name or cid, "datatype": dtype,
-                "standard_oid": None, "items": [], "use_decode": False, "alias": None,
-                "external": {"dictionary": ext.get("dictionary", cid), "version": ext.get("version")},
+                "standard_oid": None, "items": [], "use_decode": False, "alias": None, "non_standard": False,
+                "external": {"dictionary": ext.get("dictionary", cid), "version": ext.get("version"),
+                             "href": ext.get("href")},
             }  # fmt: skip
         if cl is not None:
             terms = cl.terms
@@ -231,8 +273,23 @@ class _Codelists:
         return {
             "oid": f"CL.{cid}", "name": name, "datatype": dtype,
             "standard_oid": self.standard_oid(cl), "items": items, "use_decode": use_decode,
-            "alias": alias, "external": None,
+            "alias": alias, "external": None, "non_standard": self.standard_oid(cl) is None,
         }  # fmt: skip
+
+
+DICTIONARY_VARIABLES = {
+    "MEDDRA": ({"AE", "MH", "CE"}, {"LLT", "LLTCD", "DECOD", "PTCD", "HLT", "HLTCD", "HLGT", "HLGTCD",
+                                    "BODSYS", "BDSYCD", "SOC", "SOCCD"}),
+    "WHODRUG": ({"CM"}, {"DECOD"}),
+}  # fmt: skip
+
+
+def _dictionary(var: Variable, dictionaries: dict) -> str | None:
+    """The external dictionary (MEDDRA, WHODRUG) of a coding variable, when study.yaml names it."""
+    for cid, (prefixes, suffixes) in DICTIONARY_VARIABLES.items():
+        if cid in dictionaries and var.name[:2] in prefixes and var.name[2:] in suffixes:
+            return cid
+    return None
 
 
 def _decode_partner(ds: Dataset, var: Variable) -> pd.Series | None:
@@ -288,19 +345,21 @@ def build_context(study, datasets: dict[str, Dataset], standard: str) -> dict[st
                 })  # fmt: skip
             key_seq = ds.keys.index(var.name) + 1 if var.name in ds.keys else None
             core = (var.core or "").strip().lower()
+            no_data = len(series) > 0 and not _has_values(series)
             item_refs.append({
                 "item_oid": item_oid, "order": order,
-                "mandatory": "Yes" if core in ("req", "required") or (not core and key_seq) else "No",
+                "mandatory": "Yes" if (core in ("req", "required") or (not core and key_seq)) and not no_data else "No",
                 "key_sequence": key_seq, "method_oid": method_oid,
-                "role": var.role if (var.role and not adam) else None,
+                "role": var.role if (var.role and not adam) else None, "has_no_data": no_data,
             })  # fmt: skip
             var_comment = None
             if var.comment:
                 var_comment = f"COM.{ds.name}.{var.name}"
                 comments.append({"oid": var_comment, "text": var.comment})
             cl_oid = None
-            if var.codelist:
-                cl_oid = codelists.add(var.codelist, series, m["datatype"], _decode_partner(ds, var))
+            cid = var.codelist or _dictionary(var, codelists.dictionaries)
+            if cid:
+                cl_oid = codelists.add(cid, series, m["datatype"], _decode_partner(ds, var))
             origin = _origin(var, adam)
             any_pages = any_pages or bool(origin and origin["pages"])
             vl_oid = None
@@ -308,18 +367,20 @@ def build_context(study, datasets: dict[str, Dataset], standard: str) -> dict[st
                 vl_oid = _value_list(ds, var, vl_specs[var.name], origin, adam, value_lists, where_clauses, vl_defs)
             item_defs.append({
                 "oid": item_oid, "name": var.name, "label": var.label or var.name, **m,
-                "comment_oid": var_comment, "codelist_oid": cl_oid, "codelist_id": var.codelist,
+                "comment_oid": var_comment, "codelist_oid": cl_oid, "codelist_id": cid,
                 "origin": origin, "value_list_oid": vl_oid,
             })  # fmt: skip
         item_groups.append({
             "oid": f"IG.{ds.name}", "name": ds.name, "label": ds.label or ds.name,
-            "domain": None if adam else (ds.domain or ds.name),
+            "domain": None if adam else _domain(ds),
             "repeating": repeating(ds), "is_reference": "Yes" if is_reference(ds) else "No",
             "structure": ds.structure or ("One record per " + ", ".join(ds.keys) if ds.keys else "See description"),
             "purpose": "Analysis" if adam else "Tabulation",
             "standard_oid": "STD.IG" if known else None,
             "is_non_standard": None if known or adam else "Yes",
             "comment_oid": comment_oid, "cls": cls, "subclass": subclass,
+            "domain_alias": None if adam else _domain_alias(ds, spec_name),
+            "has_no_data": len(ds.data) == 0,
             "item_refs": item_refs,
             "leaf": {"id": f"LF.{ds.name}", "href": f"{ds.name.lower()}.xpt", "title": f"{ds.name.lower()}.xpt"},
         })  # fmt: skip
