@@ -17,6 +17,7 @@ file, the key and the raw file.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,14 +59,26 @@ def operation(
     """Register ``func`` under ``name``; ``schema`` is the cerberus rule set for its argument."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        if name in REGISTRY and REGISTRY[name].func is not func:
+        if name in REGISTRY and REGISTRY[name].func.__wrapped__ is not func:  # type: ignore[attr-defined]
             raise ValueError(f"operation {name!r} is registered twice")
+
+        @functools.wraps(func)
+        def run(ctx: Context, frame: pd.DataFrame, arg: Any) -> Any:
+            return _none_for_null(func(ctx, frame, arg))
+
         REGISTRY[name] = Operation(
-            name, func, schema, kind, (func.__doc__ or "").strip(), inputs or _no_inputs
+            name, run, schema, kind, (func.__doc__ or "").strip(), inputs or _no_inputs
         )
-        return func
+        return run
 
     return decorate
+
+
+def _none_for_null(result: Any) -> Any:
+    """One null for text results: None (never NaN), so every operation's output looks alike."""
+    if isinstance(result, pd.Series) and result.dtype == object:
+        return result.where(result.notna(), None)
+    return result
 
 
 def get_operation(name: str, spec_file: str | Path = "", where: str = "") -> Operation:
