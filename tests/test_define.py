@@ -368,3 +368,21 @@ def test_cli_define_with_metadata_merge(tmp_path):
     assert merged["DM"].var("AGE").origin == "Collected" and merged["DM"].var("AGE").source == "CRF page 5"
     res = CliRunner().invoke(app, ["define", "--study", str(tmp_path / "st"), "--data", str(tmp_path / "nope"), "--out", str(out)])
     assert res.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "cls", "expected"),
+    [
+        ("ADTTE", "BASIC DATA STRUCTURE", ("BASIC DATA STRUCTURE", "TIME-TO-EVENT")),
+        ("ADEFF", "TTE", ("BASIC DATA STRUCTURE", "TIME-TO-EVENT")),
+        ("ADAE", "OCCDS", ("OCCURRENCE DATA STRUCTURE", "ADVERSE EVENT")),
+        ("ADCM", "OCCURRENCE DATA STRUCTURE", ("OCCURRENCE DATA STRUCTURE", None)),
+        ("ADLB", "BDS", ("BASIC DATA STRUCTURE", None)),
+    ],
+)
+def test_adam_classes(name, cls, expected):
+    d = Dataset(name, pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"]}), cls=cls)
+    root = parse(build_define(study(), {name: d}, "adamig-1.3"))
+    got = one(root, f"//odm:ItemGroupDef[@OID='IG.{name}']/def:Class")
+    sub = got.xpath("def:SubClass/@Name", namespaces=NS)
+    assert (got.get("Name"), sub[0] if sub else None) == expected

@@ -58,13 +58,13 @@ def creation_datetime(study) -> str:
 
 
 def _class(ds: Dataset) -> tuple[str | None, str | None]:
-    cls = (ds.cls or "").strip().upper() or None
+    raw = (ds.cls or "").strip().upper() or None
+    cls = CLASS_ALIASES.get(raw, raw) if raw else None
     subclass = None
-    if cls and "TIME-TO-EVENT" in cls or ds.name.startswith("ADTTE"):
+    if cls == "BASIC DATA STRUCTURE" and ("TIME-TO-EVENT" in (raw or "") or raw == "TTE" or ds.name.startswith("ADTTE")):
         subclass = "TIME-TO-EVENT"
-    if cls and "OCCURRENCE" in cls and ds.name.startswith("ADAE"):
+    if cls == "OCCURRENCE DATA STRUCTURE" and ds.name.startswith("ADAE"):
         subclass = "ADVERSE EVENT"
-    cls = CLASS_ALIASES.get(cls, cls) if cls else None
     return cls, subclass
 
 
