@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cdisc_als.study import load_study
 from cdisc_als.synth import FORMS, generate_raw
@@ -163,7 +165,7 @@ def test_crossover_subjects_have_two_infusions(raw40):
 def _items(qs: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in qs.columns if c.startswith("ALSFRS") and c != "ALSFRSTO"]
     assert len(cols) == 13  # 12 items, item 5 in two columns
-    return qs[cols].replace("", np.nan).astype(float)
+    return qs[cols].where(qs[cols] != "").astype(float)
 
 
 def test_alsfrs_items_and_item5(raw40, raw1k):
@@ -300,6 +302,8 @@ def test_ae_fields_and_dates(raw1k):
     delay = (full_date(proc["AESTDAT"]) - proc["SUBJID"].map(lipo).to_numpy()).dt.days
     assert len(proc) > 500 and delay.between(0, 10).all()
     assert (proc["AERELCEL"] == "NOT RELATED").all()
+    complete = ~ae["AESTDAT"].str.startswith("UN")
+    assert not ae[complete].duplicated(["SUBJID", "AEPT", "AESTDAT"]).any()
     lines = ae.groupby("SUBJID")["AELINE"].apply(lambda s: list(s.astype(int)))
     assert all(v == list(range(1, len(v) + 1)) for v in lines)
 
@@ -382,3 +386,29 @@ def test_cli_raw(repo_root, tmp_path):
     assert result.exit_code == 0, result.output
     assert len(read(tmp_path, "randomization").query("RANDPER == '1'")) == 8
     assert len(read(tmp_path, "demog")) == 8 + round(8 * 0.12)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(subjects=st.integers(1, 30), seed=st.integers(0, 2**31))
+def test_invariants_hold_for_any_size_and_seed(study, tmp_path_factory, subjects, seed):
+    out = tmp_path_factory.mktemp("prop")
+    generate_raw(study, out, subjects=subjects, seed=seed)
+    rand = read(out, "randomization")
+    arms = rand[rand["RANDPER"] == "1"]["TRTCD"].value_counts().reindex(list(DOSE_BY_ARM), fill_value=0)
+    assert arms.sum() == subjects and arms.max() - arms.min() <= 1
+    assert len(read(out, "demog")) == subjects + round(subjects * 0.12)
+    qs = read(out, "alsfrs")
+    items = _items(qs)
+    assert (items.notna().sum(axis=1) == 12).all() and (items.sum(axis=1) == qs["ALSFRSTO"].astype(int)).all()
+    assert items.stack().between(0, 4).all()
+    for form, fields in DATE_FIELDS.items():
+        frame = read(out, form)
+        for col in fields:
+            vals = frame[col][frame[col] != ""]
+            assert vals.str.fullmatch(DATE_RE).all(), (form, col)
+            full_date(vals[~vals.str.startswith("UN")])
+    inf = read(out, "infusion")
+    assert len(inf) == len(rand)
+    d1 = full_date(inf[inf["FOLDER"] == "D1"].set_index("SUBJID")["INFDAT"])
+    dth = read(out, "death")
+    assert (full_date(dth.set_index("SUBJID")["DTHDAT"]) >= d1.reindex(dth["SUBJID"]).to_numpy()).all()

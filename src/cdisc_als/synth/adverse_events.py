@@ -78,6 +78,10 @@ def draw_events(cfg: GeneratorConfig, pop: Population, course: Course, infusions
 
     ev = pd.concat(frames, ignore_index=True)
     ev["start"] = np.minimum(ev["start"].to_numpy().astype("datetime64[D]"), last[ev["subject"].to_numpy()])
+    # The same term starting the same day twice would be one event on a real CRF; a fatal
+    # event replaces a non-fatal draw of its term on the same day.
+    ev = ev.sort_values("source", key=lambda s: s != "FATAL", kind="stable")
+    ev = ev.drop_duplicates(["subject", "term", "start"]).reset_index(drop=True)
     m = len(ev)
     src = ev["source"].to_numpy()
     is_fatal = src == "FATAL"
