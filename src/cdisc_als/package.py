@@ -157,9 +157,10 @@ def build_package(
         if n_errors:
             code = EXIT_FINDINGS
 
-        for label, folder in (("SDTM", sdtm_dir), ("ADaM", adam_dir)):
+        for label, folder, datasets in (("SDTM", sdtm_dir, sdtm), ("ADaM", adam_dir, adam)):
             task = progress.add_task(f"define {label}", total=None)
-            write_define_for_folder(study, folder, folder / "define.xml")
+            # metadata=: origins, methods and codelists the XPT files cannot carry
+            write_define_for_folder(study, folder, folder / "define.xml", metadata=datasets)
             progress.stop_task(task)
 
     manifest = write_manifest(out, study, stamp)
