@@ -126,3 +126,11 @@ def test_reference_adae_tdf_vs_pilot3(reference_dir):
     r = compare_files(base, comp, keys=["USUBJID", "AESEQ"])
     assert r.n_matched == 1191 and r.n_base_only == r.n_compare_only == 0
     assert {v.name: v.n_diff for v in r.differing_variables} == {"ADURU": 718, "ADURN": 4}
+
+
+def test_reference_adsl_xpt_vs_r_parquet(reference_dir):
+    """The reference README: safetyData's ADSL equals the original XPT except for types (R Dates)."""
+    base = reference_dir / "cdiscpilot01/adam/adsl.xpt"
+    comp = reference_dir / "cdiscpilot01/adam_from_safetydata/adsl.parquet"
+    r = compare_files(base, comp, keys="USUBJID")
+    assert r.n_matched == 254 and r.equal_cell_share == 1.0 and not r.vars_only_base
