@@ -92,6 +92,8 @@ class ConversionLog:
         rows = pd.Series(rows).reset_index(drop=True)
         if rows.empty:
             return
+        if pd.api.types.is_numeric_dtype(rows):
+            rows = rows.astype("Int64")  # row numbers print as 12, not 12.0
         vals = (
             pd.Series(values).reset_index(drop=True).astype("object")
             if values is not None
