@@ -17,6 +17,7 @@ Documented in docs/trial-design.md.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -149,10 +150,16 @@ def design_of(config: dict[str, Any], path: str | Path = "study.yaml") -> dict[s
     design = config.get("design")
     if not isinstance(design, dict):
         raise SpecError(path, "design", "the study has no design: section (arms, elements, ...)")
-    v = Validator(DESIGN_SCHEMA, allow_unknown=False)
-    if not v.validate(design):
-        raise SpecError(path, "design", "; ".join(_flatten(v.errors, "design")))
+    key = json.dumps(design, sort_keys=True, default=str)
+    if key not in _CHECKED:  # cerberus is slow: check each distinct design once per process
+        v = Validator(DESIGN_SCHEMA, allow_unknown=False)
+        if not v.validate(design):
+            raise SpecError(path, "design", "; ".join(_flatten(v.errors, "design")))
+        _CHECKED.add(key)
     return design
+
+
+_CHECKED: set[str] = set()
 
 
 def _flatten(errors: Any, prefix: str) -> list[str]:
