@@ -55,6 +55,12 @@ FILE_SCHEMA: dict[str, Any] = {
 }
 
 
+def _null_keys(preds):
+    if not isinstance(preds, list):
+        return preds
+    return [{("null" if k is None else k): v for k, v in p.items()} if isinstance(p, dict) else p for p in preds]
+
+
 def rules_dir() -> Path:
     return specs_path("rules")
 
@@ -75,18 +81,20 @@ def load_rule_file(path: str | Path) -> list[Rule]:
         rid = str(raw.get("id", f"#{i + 1}"))
         entry = {**defaults, **raw}
         # YAML reads an unquoted ``null:`` key as None; accept it as the "null" test.
-        if isinstance(entry.get("when"), list):
-            entry["when"] = [
-                {("null" if k is None else k): v for k, v in p.items()} if isinstance(p, dict) else p
-                for p in entry["when"]
-            ]
+        entry["when"] = _null_keys(entry.get("when") or [])
+        if isinstance(entry.get("check"), dict) and "other_when" in entry["check"]:
+            entry["check"] = {**entry["check"], "other_when": _null_keys(entry["check"]["other_when"])}
         rv = Validator(RULE_SCHEMA)
         if not rv.validate(entry):
             raise SpecError(path, f"rule {rid}", f"invalid rule: {rv.errors}")
-        for j, pred in enumerate(entry.get("when") or []):
-            n = sum(1 for k in TESTS if k in pred)
-            if n != 1:
-                raise SpecError(path, f"rule {rid}", f"when[{j}] needs exactly one test of {TESTS}")
+        preds = [("when", p) for p in entry.get("when") or []]
+        preds += [("other_when", p) for p in entry["check"].get("other_when") or []]
+        for j, (where, pred) in enumerate(preds):
+            pv = Validator(PREDICATE_SCHEMA)
+            if not isinstance(pred, dict) or not pv.validate(pred):
+                raise SpecError(path, f"rule {rid}", f"{where} predicate {pred!r}: {getattr(pv, 'errors', '')}")
+            if sum(1 for k in TESTS if k in pred) != 1:
+                raise SpecError(path, f"rule {rid}", f"{where}[{j}] needs exactly one test of {TESTS}")
         check = dict(entry["check"])
         op = OPERATORS[check.pop("op")]
         cv = Validator(op.schema)

@@ -64,7 +64,7 @@ def dataset_classes(ds: Dataset, domain: str, meta: DatasetMeta | None, standard
         return frozenset(tags)
     if ds.name.startswith("SUPP") or ds.name in ("RELREC", "RELSUB", "RELSPEC"):
         return frozenset({"RELATIONSHIP"})
-    cls = (ds.cls or (meta.cls if meta else "") or SDTM_CLASSES.get(domain, "")).upper()
+    cls = (ds.cls or (meta.cls if meta else "") or SDTM_CLASSES.get(domain) or SDTM_CLASSES.get(ds.name[:2], "")).upper()
     cls = cls.replace("-", " ").replace("_", " ")
     if cls.startswith("SPECIAL"):
         cls = "SPECIAL PURPOSE"

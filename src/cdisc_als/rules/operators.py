@@ -155,7 +155,7 @@ def _meta_vars(t: Target, ctx: Context, core: str, fallback: dict[str, list[str]
     return t.expand(fb)
 
 
-FALLBACK = {"type": "dict", "default": {}, "valueschema": {"type": "list", "schema": {"type": "string"}}}
+FALLBACK = {"type": "dict", "default": {}, "valuesrules": {"type": "list", "schema": {"type": "string"}}}
 
 
 @operator("metadata_present", scope="dataset", core={"type": "string", "allowed": ["Req", "Exp"], "required": True}, fallback=FALLBACK)
@@ -229,7 +229,7 @@ def op_not_in_values(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> p
 @operator(
     "in_codelist",
     extensible={"type": "boolean", "required": True},
-    map={"type": "dict", "default": {}, "valueschema": {"type": "string"}},
+    map={"type": "dict", "default": {}, "valuesrules": {"type": "string"}},
     use_metadata={"type": "boolean", "default": True},
 )
 def op_in_codelist(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
@@ -545,11 +545,17 @@ def op_study_day(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.Da
     if not t.has(args["dy"]) or not t.has(args["dtc"]):
         raise NotApplicable("variables absent")
     ref = ctx.column(t, args["ref"]) if "." in args["ref"] else t.text(args["ref"])
-    d, r = complete_dates(t.text(args["dtc"])), complete_dates(ref)
+    dtc = t.text(args["dtc"])
+    d, r = complete_dates(dtc), complete_dates(ref)
     dy = t.num(args["dy"])
     pop = dy.notna().to_numpy()
     if args.get("mode") == "incomplete":
-        bad = pop & (d.isna().to_numpy() | r.isna().to_numpy())
+        # incomplete = date part not YYYY-MM-DD (an impossible date such as 2013-02-31 is complete
+        # but invalid: valid_date reports it, not this rule); subjects without RFSTDTC count too
+        def partial(s: pd.Series) -> np.ndarray:
+            return ~s.str.match(COMPLETE_DATE_RE).fillna(False).to_numpy(dtype=bool)
+
+        bad = pop & (partial(dtc) | partial(ref))
         return hits(mask & bad, t.resolve(args["dy"]), t.text(args["dy"]), "null (date part incomplete)")
     delta = (d - r).dt.days
     exp = delta.where(delta < 0, delta + 1)
