@@ -22,8 +22,9 @@ from cdisc_als.errors import ConversionLog
 
 
 def _report_log(log: ConversionLog, out: Path, console: Console, stage: str) -> bool:
-    """Write the conversion log beside the outputs and summarise it; True when no errors."""
-    path = log.write(out / f"{stage}_log.csv")
+    """Write the conversion log to OUT/logs/ and summarise it; True when no errors."""
+    # Not beside the datasets: a folder of datasets must hold datasets only (readers take every file).
+    path = log.write(out / "logs" / f"{stage}_conversion_log.csv")
     n_err, n_warn = log.count("error"), log.count("warning")
     if n_err or n_warn:
         frame = log.frame()
