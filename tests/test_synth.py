@@ -308,6 +308,44 @@ def test_ae_fields_and_dates(raw1k):
     assert all(v == list(range(1, len(v) + 1)) for v in lines)
 
 
+def test_ae_outcomes_and_relationship_follow_the_dictionary_rules(raw1k):
+    ae = read(raw1k, "ae")
+    ongoing = ae["AEONGO"] == "1"
+    assert set(ae.loc[ongoing, "AEOUT"]) <= {"NOT RECOVERED/NOT RESOLVED", "RECOVERING/RESOLVING", "UNKNOWN"}
+    ended = ~ongoing & (ae["AEOUT"] != "FATAL")
+    assert set(ae.loc[ended, "AEOUT"]) <= {"RECOVERED/RESOLVED", "RECOVERED/RESOLVED WITH SEQUELAE"}
+    # Before the first infusion no cells were given: not related to them.
+    inf = read(raw1k, "infusion")
+    d1 = full_date(inf[inf["FOLDER"] == "D1"].set_index("SUBJID")["INFDAT"])
+    complete = ~ae["AESTDAT"].str.startswith("UN")
+    before = full_date(ae.loc[complete, "AESTDAT"]) < ae.loc[complete, "SUBJID"].map(d1)
+    assert before.sum() > 500
+    assert (ae.loc[before[before].index, "AERELCEL"] == "NOT RELATED").all()
+    # AEs of withdrawn subjects still ongoing have an unknown outcome.
+    ds = read(raw1k, "disposition")
+    gone = set(ds.loc[ds["DSREAS"].isin(["WITHDRAWAL BY SUBJECT", "LOST TO FOLLOW-UP"]), "SUBJID"])
+    assert (ae.loc[ongoing & ae["SUBJID"].isin(gone), "AEOUT"] == "UNKNOWN").all()
+
+
+def test_resp_support_events_ordered_and_reflected_in_item12(raw1k):
+    rs = read(raw1k, "resp_support")
+    assert not rs.duplicated(["SUBJID", "RSTYPE"]).any()
+    rs["date"] = full_date(rs["RSSTDAT"])
+    wide = rs.pivot(index="SUBJID", columns="RSTYPE", values="date")
+    both = wide.dropna(subset=["NIV", "PAV"])
+    assert (both["NIV"] <= both["PAV"]).all()
+    trach = wide.dropna(subset=["PAV", "TRACHEOSTOMY"])
+    assert (trach["PAV"] <= trach["TRACHEOSTOMY"]).all()
+    # ALSFRS-R item 12 is 0 after a tracheostomy and at most 1 on PAV (instrument anchors).
+    qs = read(raw1k, "alsfrs")
+    qs["date"] = full_date(qs["QSDAT"])
+    qs["i12"] = qs["ALSFRS12"].astype(int)
+    qs = qs.join(wide, on="SUBJID")
+    assert (qs.loc[qs["date"] >= qs["TRACHEOSTOMY"], "i12"] == 0).all()
+    assert (qs.loc[qs["date"] >= qs["PAV"], "i12"] <= 1).all()
+    assert (qs.loc[qs["NIV"].isna() | (qs["date"] < qs["NIV"]), "i12"] == 4).all()
+
+
 def test_missed_visits_have_no_forms(raw1k):
     v = read(raw1k, "visits")
     missed = v[v["VISND"] == "1"]
