@@ -45,6 +45,15 @@ def test_cli_exit_codes(tmp_path):
     assert res.exit_code == 2
 
 
+def test_cli_strict_missing(tmp_path):
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    pd.DataFrame({"K": ["1", "2"], "V": ["x", None]}).to_parquet(a, index=False)
+    pd.DataFrame({"K": ["1", "2"], "V": ["x", ""]}).to_parquet(b, index=False)
+    assert runner.invoke(app, ["compare", str(a), str(b), "--keys", "K"]).exit_code == 0
+    res = runner.invoke(app, ["compare", str(a), str(b), "--keys", "K", "--strict-missing"])
+    assert res.exit_code == 1, res.output
+
+
 def test_xpt_vs_parquet_with_labels(tmp_path):
     x = tmp_path / "dm.xpt"
     _write_xpt(DM, x, ["Unique Subject Identifier", "Age", "Sex"])

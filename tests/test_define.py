@@ -386,3 +386,38 @@ def test_adam_classes(name, cls, expected):
     got = one(root, f"//odm:ItemGroupDef[@OID='IG.{name}']/def:Class")
     sub = got.xpath("def:SubClass/@Name", namespaces=NS)
     assert (got.get("Name"), sub[0] if sub else None) == expected
+
+
+def test_adam_class_inferred_from_the_data():
+    frames = {
+        "ADFRS": {"USUBJID": ["S-1"], "PARAMCD": ["FRSTOT"], "AVAL": [40.0]},
+        "ADEVT": {"USUBJID": ["S-1"], "PARAMCD": ["TTDEATH"], "AVAL": [400.0], "CNSR": [1.0]},
+        "ADCM": {"USUBJID": ["S-1"], "CMDECOD": ["RILUZOLE"]},
+        "ADXY": {"USUBJID": ["S-1"], "X": ["1"]},
+    }
+    root = parse(build_define(study(), {n: Dataset(n, pd.DataFrame(f)) for n, f in frames.items()}, "adamig-1.3"))
+    got = {n: (one(root, f"//odm:ItemGroupDef[@OID='IG.{n}']/def:Class/@Name"),
+               root.xpath(f"//odm:ItemGroupDef[@OID='IG.{n}']/def:Class/def:SubClass/@Name", namespaces=NS))
+           for n in frames}  # fmt: skip
+    assert got == {
+        "ADFRS": ("BASIC DATA STRUCTURE", []),
+        "ADEVT": ("BASIC DATA STRUCTURE", ["TIME-TO-EVENT"]),
+        "ADCM": ("OCCURRENCE DATA STRUCTURE", []),
+        "ADXY": ("ADAM OTHER", []),
+    }
+
+
+def test_consistency_with_a_folder_checks_the_leaf_files(tmp_path):
+    import pyreadstat
+
+    from cdisc_als.define import write_define_for_folder
+
+    data = tmp_path / "sdtm"
+    data.mkdir()
+    pyreadstat.write_xport(dm().data, str(data / "dm.xpt"), table_name="DM", file_format_version=5)
+    out = write_define_for_folder(study(), data, tmp_path / "define.xml")
+    assert [f for f in check_define_consistency(out, data) if f.severity == "error"] == []
+    (data / "dm.xpt").rename(data / "demog.xpt")
+    msgs = {str(f) for f in check_define_consistency(out, data)}
+    assert f"error: DM: def:leaf dm.xpt is not in {data}" in msgs
+    assert "error: DEMOG: dataset in the data but not described in define.xml" in msgs

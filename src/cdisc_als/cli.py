@@ -183,11 +183,15 @@ def compare(
     vars: Annotated[str | None, typer.Option("--vars", help="Only these variables.")] = None,
     tolerance: Annotated[float, typer.Option(help="Absolute tolerance for numbers.")] = 1e-9,
     report: Annotated[Path | None, typer.Option(help="Folder for compare.html/.json.")] = None,
+    strict_missing: Annotated[
+        bool, typer.Option("--strict-missing", help='Text null and "" differ (default: equal).')
+    ] = False,
 ) -> None:
     """Compare two datasets (PROC COMPARE style); exit 1 when they differ."""
     from cdisc_als.pipeline import run_compare
 
-    raise typer.Exit(run_compare(base, other, keys, vars, tolerance, report, console))
+    code = run_compare(base, other, keys, vars, tolerance, report, console, strict_missing=strict_missing)
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -93,8 +93,8 @@ def run_build(study_arg, out, raw, allow_errors, formats, console) -> int:
     return build_package(study_arg, Path(out), raw, allow_errors, formats, console)
 
 
-def run_compare(base, other, keys, vars, tolerance, report, console) -> int:
+def run_compare(base, other, keys, vars, tolerance, report, console, strict_missing=False) -> int:
     """Compare two datasets; returns 0 (equal) or 1 (different)."""
     from cdisc_als.compare import run_compare_cli
 
-    return run_compare_cli(base, other, keys, vars, tolerance, report, console)
+    return run_compare_cli(base, other, keys, vars, tolerance, report, console, strict_missing=strict_missing)

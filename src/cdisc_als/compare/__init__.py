@@ -49,9 +49,11 @@ def compare_files(
     )
 
 
-def run_compare_cli(base_path, compare_path, keys, vars, tolerance, report_dir, console) -> int:
+def run_compare_cli(
+    base_path, compare_path, keys, vars, tolerance, report_dir, console, strict_missing: bool = False
+) -> int:
     """The ``compare`` command: compare, print a summary, write reports; 0 equal, 1 different."""
-    result = compare_files(base_path, compare_path, keys, vars, tolerance)
+    result = compare_files(base_path, compare_path, keys, vars, tolerance, strict_missing)
     print_summary(result, console)
     if report_dir is not None:
         jpath, hpath = write_reports(result, report_dir)

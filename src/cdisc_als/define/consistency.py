@@ -21,6 +21,7 @@ from cdisc_als.errors import DataError
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
 NUMERIC_TYPES = {"integer", "float", "double"}
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,12 @@ def _text(el) -> str:
 
 def check_define_consistency(define_path: str | Path, datasets: dict[str, Dataset] | str | Path) -> list[Finding]:
     """Findings (empty list = consistent). ``datasets`` may be a dict or a folder to read."""
+    folder = None
     if not isinstance(datasets, dict):
         from cdisc_als.define.build import read_datasets
 
-        datasets = read_datasets(Path(datasets))
+        folder = Path(datasets)
+        datasets = read_datasets(folder)
     try:
         root = etree.parse(str(define_path)).getroot()
     except (OSError, etree.XMLSyntaxError) as exc:
@@ -60,6 +63,12 @@ def check_define_consistency(define_path: str | Path, datasets: dict[str, Datase
         out.append(Finding("error", name, None, "described in define.xml but there is no such dataset"))
     for name in sorted(set(data) & set(groups)):
         out.extend(_check_group(groups[name], items, data[name]))
+    if folder is not None:  # every def:leaf of a dataset points to a file that is there
+        for name, group in sorted(groups.items()):
+            leaf = group.find("def:leaf", NS)
+            href = leaf.get(XLINK_HREF) if leaf is not None else None
+            if href and not (folder / href).is_file():
+                out.append(Finding("error", name, None, f"def:leaf {href} is not in {folder}"))
     return out
 
 

@@ -14,6 +14,7 @@ import datetime as _dt
 import os
 import re
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -55,6 +56,18 @@ def creation_datetime(study) -> str:
     if created:
         return str(pd.Timestamp(str(created)).tz_localize(None).isoformat(timespec="seconds"))
     return _dt.datetime.now(_dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def infer_adam_class(ds: Dataset) -> str | None:
+    """ADaM class from the structure of the data when neither the spec nor the standard says."""
+    cols = set(ds.data.columns)
+    if ds.name == "ADSL":
+        return "SUBJECT LEVEL ANALYSIS DATASET"
+    if {"PARAMCD", "AVAL"} <= cols or {"PARAMCD", "AVALC"} <= cols:
+        return "TTE" if "CNSR" in cols else "BASIC DATA STRUCTURE"
+    if any(c.endswith("DECOD") or c.endswith("TERM") for c in cols):
+        return "OCCURRENCE DATA STRUCTURE"
+    return "ADAM OTHER"
 
 
 def _class(ds: Dataset) -> tuple[str | None, str | None]:
@@ -316,6 +329,8 @@ def build_context(study, datasets: dict[str, Dataset], standard: str) -> dict[st
     enriched = []
     for ds in datasets.values():
         ds2, known = enrich(ds, spec_name)
+        if adam and not ds2.cls:
+            ds2 = replace(ds2, cls=infer_adam_class(ds2))
         enriched.append((ds2, known))
     enriched.sort(key=lambda t: _sort_key(t[0]))
 
