@@ -88,7 +88,7 @@ def build_package(
     from cdisc_als.adam import derive_study
     from cdisc_als.define import write_define_for_folder
     from cdisc_als.io import write_datasets
-    from cdisc_als.rules import validate_datasets
+    from cdisc_als.rules import validate_datasets, write_reports
     from cdisc_als.sdtm import map_study
     from cdisc_als.synth import generate_raw
 
@@ -142,7 +142,7 @@ def build_package(
         ):
             task = progress.add_task(f"validate {label}", total=None)
             report = validate_datasets(datasets, standard)
-            report.write(folder / "validation", formats=("json", "html", "xlsx"))
+            write_reports(report, folder / "validation")
             errors = report.count("error")
             n_errors += errors
             progress.update(task, description=f"validate {label}: {report.count()} finding(s), {errors} error(s)")
