@@ -450,3 +450,21 @@ def test_invariants_hold_for_any_size_and_seed(study, tmp_path_factory, subjects
     d1 = full_date(inf[inf["FOLDER"] == "D1"].set_index("SUBJID")["INFDAT"])
     dth = read(out, "death")
     assert (full_date(dth.set_index("SUBJID")["DTHDAT"]) >= d1.reindex(dth["SUBJID"]).to_numpy()).all()
+
+
+def test_bad_generator_parameters_name_file_and_key(study, tmp_path):
+    from cdisc_als.errors import SpecError
+    from cdisc_als.study import Study
+
+    src = study.path / "raw"
+    text = (src / "generator.yaml").read_text(encoding="utf-8")
+    (tmp_path / "ae_dictionary.csv").write_bytes((src / "ae_dictionary.csv").read_bytes())
+    (tmp_path / "generator.yaml").write_text(text.replace("missed_visit_rate:", "missed_visits_rate:"), encoding="utf-8")
+    bad = Study(path=tmp_path, config={**study.config, "raw": {"generator": "generator.yaml"}})
+    with pytest.raises(SpecError) as err:
+        generate_raw(bad, tmp_path / "out", subjects=4, seed=1)
+    assert "generator.yaml" in str(err.value) and "missed_visits_rate" in str(err.value)
+    assert "missed_visit_rate" in str(err.value)  # the required key it expected
+    (tmp_path / "generator.yaml").write_text(text.replace("period2_arms: [D1, D2, D4]", "period2_arms: [D1, D3]"), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"period2_arms.*D3"):
+        generate_raw(bad, tmp_path / "out", subjects=4, seed=1)

@@ -39,10 +39,12 @@ CHECK = np.array(["0", "1"], dtype=object)
 
 
 def yn(flags: np.ndarray) -> np.ndarray:
+    """Boolean array -> ``Y``/``N`` radio-button values."""
     return YN[np.asarray(flags, dtype=np.int64)]
 
 
 def check(flags: np.ndarray) -> np.ndarray:
+    """Boolean array -> ``1``/``0`` checkbox values."""
     return CHECK[np.asarray(flags, dtype=np.int64)]
 
 
@@ -64,6 +66,7 @@ def export_order(pop: Population, frame: pd.DataFrame, subject: np.ndarray, *key
 
 
 def visit_names(cfg: GeneratorConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Folder OIDs and folder names, indexed like ``cfg['visits']``."""
     return (
         np.array([v["folder"] for v in cfg["visits"]], dtype=object),
         np.array([v["name"] for v in cfg["visits"]], dtype=object),
@@ -72,6 +75,7 @@ def visit_names(cfg: GeneratorConfig) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- screening forms
 def demog(cfg: GeneratorConfig, pop: Population, dm: pd.DataFrame) -> pd.DataFrame:
+    """demog.csv: birth date partial as sites often collect only the year (privacy)."""
     s = np.arange(pop.n)
     frame = pd.DataFrame(
         {
@@ -90,6 +94,7 @@ def demog(cfg: GeneratorConfig, pop: Population, dm: pd.DataFrame) -> pd.DataFra
 
 
 def consent(cfg: GeneratorConfig, pop: Population) -> pd.DataFrame:
+    """consent.csv: one failed criterion per screen failure (the first one the site found)."""
     s = np.arange(pop.n)
     crit = cfg["screen_failure_criteria"]
     sf = pop.sf_criterion >= 0
@@ -111,6 +116,7 @@ def consent(cfg: GeneratorConfig, pop: Population) -> pd.DataFrame:
 
 
 def als_history(cfg: GeneratorConfig, pop: Population, course: Course, seed: int) -> pd.DataFrame:
+    """als_history.csv: onset dates are recalled, hence often partial; diagnosis dates are not."""
     rng = stream(seed, "als_history")
     als = cfg["als"]
     n = pop.n
@@ -215,6 +221,7 @@ def infusion_truth(cfg: GeneratorConfig, pop: Population, course: Course, rand2:
 
 
 def infusion(cfg: GeneratorConfig, pop: Population, inf: pd.DataFrame) -> pd.DataFrame:
+    """infusion.csv: dose in cells/kg from the randomized arm; placebo is 0 with the same volume."""
     subject = inf["subject"].to_numpy()
     period = inf["period"].to_numpy()
     dose = pd.Series(inf["arm"]).map({k: v["dose"] for k, v in cfg["treatments"].items()}).to_numpy(dtype=np.int64)
@@ -240,6 +247,7 @@ def infusion(cfg: GeneratorConfig, pop: Population, inf: pd.DataFrame) -> pd.Dat
 
 
 def liposuction(pop: Population, seed: int) -> pd.DataFrame:
+    """liposuction.csv: one harvest per randomized subject (cells of both infusions)."""
     rng = stream(seed, "liposuction")
     n = pop.n_rand
     s = np.arange(n)
@@ -260,6 +268,7 @@ def liposuction(pop: Population, seed: int) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- assessments
 def alsfrs(cfg: GeneratorConfig, pop: Population, scores: pd.DataFrame) -> pd.DataFrame:
+    """alsfrs.csv (wide): item 5 goes to 5a or 5b depending on the gastrostomy flag."""
     subject = scores["subject"].to_numpy()
     visit = scores["visit"].to_numpy()
     folders, names = visit_names(cfg)
@@ -286,6 +295,7 @@ def alsfrs(cfg: GeneratorConfig, pop: Population, scores: pd.DataFrame) -> pd.Da
 
 
 def ashworth(cfg: GeneratorConfig, pop: Population, grades: pd.DataFrame) -> pd.DataFrame:
+    """ashworth.csv: the CRF grid exported one line per muscle group (right and left columns)."""
     subject = grades["subject"].to_numpy()
     visit = grades["visit"].to_numpy()
     line = grades["line"].to_numpy()
@@ -305,6 +315,7 @@ def ashworth(cfg: GeneratorConfig, pop: Population, grades: pd.DataFrame) -> pd.
 
 # --------------------------------------------------------------------------- safety, events
 def adverse_events(cfg: GeneratorConfig, pop: Population, ev: pd.DataFrame) -> pd.DataFrame:
+    """ae.csv: coded terms copied from the dictionary row of each event (never re-derived)."""
     ae = cfg.ae_dictionary
     subject = ev["subject"].to_numpy()
     term = ev["term"].to_numpy()
@@ -359,6 +370,7 @@ def adverse_events(cfg: GeneratorConfig, pop: Population, ev: pd.DataFrame) -> p
 
 
 def resp_support(pop: Population, course: Course) -> pd.DataFrame:
+    """resp_support.csv: NIV, PAV and tracheostomy dates observed while on study."""
     n = pop.n_rand
     kinds = [("NIV", course.niv), ("PAV", course.pav), ("TRACHEOSTOMY", course.trach)]
     subject = np.concatenate([np.flatnonzero(~np.isnat(d)) for _, d in kinds])
@@ -380,6 +392,7 @@ def resp_support(pop: Population, course: Course) -> pd.DataFrame:
 
 
 def disposition(cfg: GeneratorConfig, pop: Population, course: Course, seed: int) -> pd.DataFrame:
+    """disposition.csv: one end-of-period form per period entered."""
     rng = stream(seed, "disposition")
     n = pop.n_rand
     v = course.visits
@@ -436,6 +449,7 @@ OTHER_CAUSES = np.array(["Sudden cardiac death", "Stroke", "Metastatic lung canc
 
 
 def death(cfg: GeneratorConfig, pop: Population, course: Course, ev: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """death.csv: the cause agrees with the fatal AE when there is one."""
     rng = stream(seed, "death")
     s = np.flatnonzero(~np.isnat(course.death))
     cat = course.death_cause[s]
@@ -458,6 +472,7 @@ def death(cfg: GeneratorConfig, pop: Population, course: Course, ev: pd.DataFram
 
 
 def visits(cfg: GeneratorConfig, pop: Population, course: Course, seed: int) -> pd.DataFrame:
+    """visits.csv: expected visits (done or missed) and unscheduled visits."""
     rng = stream(seed, "visits")
     folders, names = visit_names(cfg)
     v = course.visits
