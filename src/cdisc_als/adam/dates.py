@@ -35,7 +35,22 @@ def parse_iso(dtc: pd.Series) -> pd.DataFrame:
 
     Column ``valid`` says whether the text is a well-formed ISO 8601 value at all (blank counts
     as valid-but-missing); an invalid text (e.g. ``13/03/2013``) gives all components missing.
+    Dates repeat a lot (every lab test of a visit shares one date), so the text is parsed once
+    per distinct value and the result spread back with the factorized codes.
     """
+    codes, uniques = pd.factorize(dtc.astype("object"), use_na_sentinel=True)
+    parsed = _parse_unique(pd.Series(uniques, dtype="object"))
+    missing = pd.DataFrame(
+        {c: [np.nan] for c in ["y", "m", "d", "H", "M", "S"]} | {"valid": [True]}
+    )
+    table = pd.concat([parsed, missing], ignore_index=True)
+    out = table.iloc[np.where(codes < 0, len(parsed), codes)].reset_index(drop=True)
+    out.index = dtc.index
+    out["valid"] = out["valid"].astype(bool)
+    return out
+
+
+def _parse_unique(dtc: pd.Series) -> pd.DataFrame:
     txt = dtc.astype("string").str.strip()
     parts = txt.str.extract(ISO_RE)
     out = pd.DataFrame(index=dtc.index)

@@ -32,6 +32,7 @@ from cdisc_als.adam.common import (
     pick,
     require_columns,
 )
+from cdisc_als.adam.expr import names_in
 from cdisc_als.ops.registry import Context, operation
 
 MERGED_SCHEMA = {
@@ -149,8 +150,13 @@ def derive_vars_joined(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     left = frame.reset_index(drop=True).assign(__rid=np.arange(len(frame)))
     clash = [c for c in add.columns if c in left.columns and c not in by]
     right = add.rename(columns={c: f"{c}_JOIN" for c in clash})
-    # expressions name the other dataset's variables by their own names where unambiguous
-    joined = left.merge(right, on=by, how="inner", sort=False)
+    # join only the columns the expressions use: the pairs can be many (AE x dosing days)
+    order_names = {o.lstrip("-").removeprefix("desc(").rstrip(")") for o in arg.get("order") or []}
+    used = set().union(names_in(arg.get("filter_join")), *(names_in(v) for v in mapping.values()), order_names)
+    used |= {f"{c}_JOIN" for c in used if c in clash}
+    left_small = left[[c for c in left.columns if c in by or c == "__rid" or c in used]]
+    right_small = right[[c for c in right.columns if c in by or c in used]]
+    joined = left_small.merge(right_small, on=by, how="inner", sort=False)
     joined = joined[mask(ctx, joined, arg.get("filter_join"))]
     order = [o if o.lstrip("-").removeprefix("desc(").rstrip(")") not in clash else o.replace(o.lstrip("-").removeprefix("desc(").rstrip(")"), o.lstrip("-").removeprefix("desc(").rstrip(")") + "_JOIN") for o in arg.get("order") or []]
     renamed = {k: (v + "_JOIN" if isinstance(v, str) and v in clash else v) for k, v in mapping.items()}

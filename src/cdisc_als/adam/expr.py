@@ -146,8 +146,11 @@ class Evaluator:
     def _dtc_to_dt(self, x: Any, highest: str = "n", imputation: str = "first") -> pd.Series:
         from cdisc_als.adam.dates import impute, parse_iso
 
-        value, _, _ = impute(parse_iso(_as_series(x, self.index)), highest, imputation, None)
-        return value
+        series = _as_series(x, self.index)
+        codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+        value, _, _ = impute(parse_iso(pd.Series(uniques, dtype="object")), highest, imputation, None)
+        table = np.append(value.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+        return pd.Series(table[np.where(codes < 0, len(value), codes)], index=self.index)
 
     def _coalesce(self, *args: Any) -> pd.Series:
         out = _as_series(args[0], self.index).copy()
@@ -291,6 +294,10 @@ class Evaluator:
         if _is_dt(rs) and not _is_dt(ls) and ls.notna().any():
             ls = _to_date(ls)
         null = ls.isna().to_numpy() | rs.isna().to_numpy()
+        fast = all(
+            pd.api.types.is_datetime64_any_dtype(x) or (pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x))
+            for x in (ls, rs)
+        ) and (pd.api.types.is_datetime64_any_dtype(ls) == pd.api.types.is_datetime64_any_dtype(rs))
         ops = {
             ast.Eq: lambda a, b: a == b,
             ast.NotEq: lambda a, b: a != b,
@@ -302,6 +309,10 @@ class Evaluator:
         fn = ops.get(type(op))
         if fn is None:
             raise ExprError(f"unsupported comparison {type(op).__name__}")
+        if fast:
+            with np.errstate(invalid="ignore"):
+                raw = fn(ls.to_numpy(), rs.to_numpy())
+            return _bool(np.where(null, False, raw), null, idx)
         a = ls.where(~null, other=None) if ls.dtype == object else ls
         b = rs.where(~null, other=None) if rs.dtype == object else rs
         with np.errstate(invalid="ignore"):
@@ -311,6 +322,18 @@ class Evaluator:
                 raw = fn(a.astype("string").to_numpy(), b.astype("string").to_numpy())
         raw = np.where(null, False, np.asarray(raw, dtype=object) == True)  # noqa: E712
         return _bool(raw, null, idx)
+
+
+def names_in(expr: Any) -> set[str]:
+    """Variable names an expression refers to (to join only the columns it needs)."""
+    if not isinstance(expr, str):
+        return set()
+    try:
+        tree = ast.parse(rewrite(expr), mode="eval")
+    except SyntaxError:
+        return set()
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - calls
 
 
 def evaluate(frame: pd.DataFrame, expr: Any, extra: dict[str, Any] | None = None) -> Any:

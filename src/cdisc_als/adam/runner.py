@@ -54,9 +54,10 @@ def blanks_to_na(frame: pd.DataFrame) -> pd.DataFrame:
                 out[col] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
                 continue
             s = s.astype("object")
-            blank = s.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
-            if blank.any():
-                s = s.where(~blank, None)
+            uniq = pd.Series(pd.unique(s), dtype="object")
+            blanks = uniq[uniq.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)]
+            if len(blanks):
+                s = s.where(~s.isin(list(blanks)), None)
             out[col] = s
         elif pd.api.types.is_datetime64_any_dtype(s) and getattr(s.dt, "tz", None) is not None:
             out[col] = s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
