@@ -27,6 +27,7 @@ class Target:
     domain: str  # DOMAIN value (or dataset name) used for domain matching
     _text: dict[str, pd.Series] = field(default_factory=dict)
     _num: dict[str, pd.Series] = field(default_factory=dict)
+    _raw: dict[str, pd.Series] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -74,6 +75,12 @@ class Target:
         if var not in self._text:
             self._text[var] = as_text(self.ds.data[var])
         return self._text[var]
+
+    def raw(self, var: str) -> pd.Series:
+        """Column as unstripped text (for checks on the stored bytes: length, ASCII, spaces)."""
+        if var not in self._raw:
+            self._raw[var] = self.ds.data[var].astype("string")
+        return self._raw[var]
 
     def num(self, var: str) -> pd.Series:
         """Column as float (non-numeric text -> NaN)."""

@@ -8,6 +8,7 @@ SDTM domain list below or from the dataset's topic variable, so class-based rule
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from cdisc_als.dataset import Dataset
 from cdisc_als.standards import DatasetMeta, load_standard
@@ -32,6 +33,7 @@ SDTM_CLASSES: dict[str, str] = {
 MetaLookup = Callable[[str], "DatasetMeta | None"]
 
 
+@cache
 def standard_meta(standard: str) -> MetaLookup:
     """A lookup ``name -> DatasetMeta | None`` over the curated metadata of ``standard``."""
     try:
@@ -39,6 +41,7 @@ def standard_meta(standard: str) -> MetaLookup:
     except (FileNotFoundError, OSError, KeyError, ValueError):
         return lambda name: None
 
+    @cache
     def lookup(name: str) -> DatasetMeta | None:
         try:
             return std.dataset(name)

@@ -55,8 +55,12 @@ def operator(name: str, scope: str = "record", **schema: Any):
 # ----------------------------------------------------------------------------- helpers
 
 
+_EMPTY = pd.DataFrame(columns=HIT_COLUMNS)
+
+
 def empty_hits() -> pd.DataFrame:
-    return pd.DataFrame(columns=HIT_COLUMNS)
+    """The shared empty result (never modified; building a DataFrame per check is costly)."""
+    return _EMPTY
 
 
 def hits(mask: np.ndarray, variable: str, values: Any, expected: Any) -> pd.DataFrame:
@@ -555,7 +559,12 @@ def op_study_day(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.Da
         def partial(s: pd.Series) -> np.ndarray:
             return ~s.str.match(COMPLETE_DATE_RE).fillna(False).to_numpy(dtype=bool)
 
-        bad = pop & (partial(dtc) | partial(ref))
+        known = np.ones(len(t), dtype=bool)
+        if "." in args["ref"]:  # a subject missing from DM is GEN011's finding, not this one
+            other = ctx.target(args["ref"].split(".", 1)[0])
+            if other is not None and "USUBJID" in other.columns:
+                known = t.text("USUBJID").isin(other.text("USUBJID").dropna().unique()).to_numpy()
+        bad = pop & (partial(dtc) | (partial(ref) & known))
         return hits(mask & bad, t.resolve(args["dy"]), t.text(args["dy"]), "null (date part incomplete)")
     delta = (d - r).dt.days
     exp = delta.where(delta < 0, delta + 1)
@@ -674,7 +683,7 @@ def op_char_values(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.
     kind = args["check"]
     parts = []
     for c in _char_vars(t):
-        raw = t.frame[c].astype("string")
+        raw = t.raw(c)
         if kind == "bytes":
             bad = (raw.str.encode("utf-8").str.len() > args.get("max", 200)).fillna(False)
             exp = f"<= {args.get('max', 200)} bytes"
