@@ -93,7 +93,7 @@ def enrich(ds: Dataset, spec_name: str) -> tuple[Dataset, bool]:
 
 def text_length(series: pd.Series) -> int | None:
     """Longest value in UTF-8 bytes (None when every value is missing or blank)."""
-    s = series.dropna()
+    s = pd.Series(series.dropna().unique())  # distinct values only: cheap on big datasets
     if s.empty:
         return None
     s = s.astype(str).str.rstrip()
@@ -120,7 +120,7 @@ def iso_datatype(series: pd.Series, name: str) -> str:
     """Define-XML data type of an ISO 8601 text variable from its values."""
     if name.endswith("DUR") or name.endswith("ELTM") or name.endswith("EVLINT"):
         return "durationDatetime"
-    s = series.dropna().astype(str).str.strip()
+    s = pd.Series(series.dropna().unique()).astype(str).str.strip()
     s = s[s != ""]
     if s.empty:
         return "datetime"

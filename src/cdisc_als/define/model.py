@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als import __version__
@@ -115,12 +116,32 @@ def _origin(var: Variable, adam: bool) -> dict | None:
     return origin
 
 
+def _is_text(series: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
+
+
+def _present(series: pd.Series) -> np.ndarray:
+    """Row mask of values neither missing nor blank text (blankness judged on distinct values)."""
+    mask = series.notna().to_numpy()
+    if _is_text(series) and mask.any():
+        uniq = pd.Series(series[mask].unique())
+        blank = uniq[uniq.astype(str).str.strip() == ""]
+        if len(blank):
+            mask &= ~series.isin(blank.tolist()).to_numpy()
+    return mask
+
+
 def _has_values(series: pd.Series) -> bool:
     """True when at least one value is neither missing nor blank text."""
-    present = series.dropna()
-    if pd.api.types.is_object_dtype(present.dtype) or pd.api.types.is_string_dtype(present.dtype):
-        present = present[present.astype(str).str.strip() != ""]
-    return len(present) > 0
+    return bool(_present(series).any())
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    """Text without surrounding blanks, None for missing/blank (mapped over distinct values)."""
+    uniq = pd.Series(series.dropna().unique())
+    clean = uniq.astype(str).str.strip()
+    mapping = dict(zip(uniq.tolist(), clean.where(clean != "", None).tolist(), strict=True))
+    return series.map(mapping)
 
 
 def _domain(ds: Dataset) -> str:
@@ -452,21 +473,21 @@ def build_context(study, datasets: dict[str, Dataset], standard: str) -> dict[st
 
 def _value_list(ds, var, where_var, origin, adam, value_lists, where_clauses, vl_defs) -> str | None:
     """ValueListDef + WhereClauseDefs + value-level ItemDefs of ``var`` by the values of ``where_var``."""
-    data = ds.data[[where_var, var.name]]
-    data = data[data[where_var].notna() & (data[where_var].astype(str).str.strip() != "")]
-    groups = list(data.groupby(data[where_var].astype(str).str.strip(), sort=True))
+    key = _stripped(ds.data[where_var])
+    target = ds.data[var.name]
+    present_all = _present(target)
+    frame = pd.DataFrame({"k": key.to_numpy(dtype=object), "i": np.arange(len(key))}).dropna(subset=["k"])
+    groups = list(frame.groupby("k", sort=True)["i"])  # one entry per distinct value, not per row
     if not groups or len(groups) > MAX_VALUE_LEVEL:
         return None
     vl_oid = f"VL.{ds.name}.{var.name}"
     refs = []
-    for order, (value, grp) in enumerate(groups, start=1):
-        series = grp[var.name]
-        if var.type == "Char":
-            present = series.notna() & (series.astype(str).str.strip() != "")
-        else:
-            present = series.notna()
+    for order, (value, idx) in enumerate(groups, start=1):
+        rows = idx.to_numpy()
+        present = present_all[rows]
         if not present.any():
             continue
+        series = target.iloc[rows]
         m = measured(var.copy(datatype=None), series, adam)  # the subset's own type (integer/float)
         oid = f"IT.{ds.name}.{var.name}.{value}"
         wc = f"WC.{ds.name}.{var.name}.{value}"
