@@ -130,9 +130,10 @@ def test_ae_and_suppae(sdtm):
          "RECOVERED/RESOLVED", "N", BT, "2012-04-02T14:00", "2012-04-03", 1, 2),
         (S2, 1, "1", "low grade fever post infusion", "Pyrexia", "MILD", "N", "DOSE NOT CHANGED", "PROBABLE",
          "RECOVERED/RESOLVED", "Y", CT_, "2012-10-07T18:00", "2012-10-08", 181, 182),
-        # partial start date UN MAR 2013: kept partial, no study day, no epoch
+        # partial start date UN MAR 2013: kept partial, no study day; all of March 2013 lies in
+        # the D2 element (2012-10-07T11:00 to 2013-04-05), so the epoch is known
         (S2, 2, "2", "cramps in legs", "Muscle spasms", "MODERATE", "N", "NOT APPLICABLE", "NOT RELATED",
-         "RECOVERED/RESOLVED", "N", None, "2013-03", "2013-03-20", None, 345),
+         "RECOVERED/RESOLVED", "N", CT_, "2013-03", "2013-03-20", None, 345),
         # the fatal serious AE
         (S4, 1, "1", "acute respiratory failure", "Respiratory failure", "SEVERE", "Y", "NOT APPLICABLE",
          "NOT RELATED", "FATAL", "Y", BT, "2012-08-10", "2012-08-15", 103, 108),
@@ -292,7 +293,7 @@ def test_sv(sdtm):
         done(S1, 3, "DAY 1", 1, "2012-04-02", 1),
         done(S1, 4, "MONTH 1", 31, "2012-05-02", 31),
         # unscheduled visit after MONTH 1 (visit 4)
-        (S1, 4.01, "UNSCHEDULED 4.01", None, "Y", None, None, "2012-05-15", "2012-05-15", 44, 44, "Unscheduled visit"),
+        (S1, 4.01, "UNSCHEDULED 4.01", None, None, None, None, "2012-05-15", "2012-05-15", 44, 44, "Unscheduled visit"),
         missed(S1, 5, "MONTH 2", 61, "Scheduling conflict"),
         done(S1, 6, "MONTH 3", 91, "2012-07-02", 92),
         missed(S1, 7, "MONTH 4", 121, "Patient unable to travel"),

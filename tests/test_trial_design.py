@@ -146,7 +146,7 @@ def test_ts_coded_values_from_ct(config, ct):
     }
     for parm, (val, code) in expected.items():
         row = by.loc[parm]
-        assert (row["TSVAL"], row["TSVALCD"], row["TSVCDREF"], row["TSVCDVER"]) == (val, code, "CDISC", "2025-03-28")
+        assert (row["TSVAL"], row["TSVALCD"], row["TSVCDREF"], row["TSVCDVER"]) == (val, code, "CDISC CT", "2025-03-28")
     assert by.loc["TPHASE", "TSPARM"] == "Trial Phase Classification"
     assert by.loc["ADDON", "TSPARM"] == "Added on to Existing Treatments"
     assert (by.loc["SSTDTC", "TSVAL"], by.loc["SSTDTC", "TSVCDREF"]) == ("2012-03-05", "ISO 8601")
@@ -272,7 +272,7 @@ def test_sv_from_visit_dated_records(study):
     cols = ["VISITNUM", "VISIT", "SVPRESP", "SVOCCUR", "VISITDY", "SVSTDTC", "SVENDTC", "SVUPDES"]
     assert _records(sv, cols) == [
         (1.0, "SCREENING", "Y", "Y", -28, "2012-03-05", "2012-03-06", None),
-        (4.01, "UNSCHEDULED 4.01", None, "Y", None, "2012-05-15", "2012-05-15", "Unscheduled visit"),
+        (4.01, "UNSCHEDULED 4.01", None, None, None, "2012-05-15", "2012-05-15", "Unscheduled visit"),
         # the partial QS date does not count; EX gives the visit date
         (8.0, "MONTH 6", "Y", "Y", 181, "2012-09-29T10:00", "2012-09-29T10:00", None),
     ]
@@ -301,3 +301,26 @@ def test_arm_code_and_actual_arm(study):
         "map": {"0": "PBO", "1000000": "D1", "2000000": "D2", "4000000": "D4"}})
     assert act.tolist() == ["PBO-D2", "D4", "PBO", None, None]
     assert ctx.log.count() == 0
+
+
+def test_element_epoch_places_partial_dates_inside_one_element(study):
+    se = pd.DataFrame({
+        "USUBJID": ["S1", "S1", "S1"],
+        "EPOCH": ["SCREENING", "BLINDED TREATMENT", "CONTINUATION TREATMENT"],
+        "SESTDTC": ["2012-03-01", "2012-04-10T10:00", "2012-10-07T11:00"],
+        "SEENDTC": ["2012-04-10T10:00", "2012-10-07T11:00", "2013-04-05"],
+    })
+    frame = pd.DataFrame({"USUBJID": ["S1"] * 6, "AESTDTC": [
+        "2012-06",           # all of June 2012 in the blinded element
+        "2012-10",           # October straddles the month-6 transition: unknown
+        "2013-03",           # inside the continuation element
+        "2012",              # the year straddles three elements
+        "2012-04-10T08:00",  # before the 10:00 infusion (times compared)
+        "2012-04-10",        # the infusion day without time: the element starting that day
+    ]})
+    ctx = _ctx(study, SE=se)
+    got = REGISTRY["element_epoch"].func(ctx, frame, {"date": "AESTDTC", "se": "SE"})
+    assert got.tolist() == ["BLINDED TREATMENT", None, "CONTINUATION TREATMENT", None, "SCREENING",
+                            "BLINDED TREATMENT"]
+    strict = REGISTRY["element_epoch"].func(ctx, frame, {"date": "AESTDTC", "se": "SE", "partial": False})
+    assert strict.tolist() == [None, None, None, None, "SCREENING", "BLINDED TREATMENT"]

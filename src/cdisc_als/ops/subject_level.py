@@ -336,6 +336,65 @@ def epoch_of(se: pd.DataFrame, keys: pd.Series, dates: pd.Series, same_day: str 
     return out.where(out.notna(), None)
 
 
+def partial_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """First and last possible day of each ISO 8601 value (complete values map to themselves).
+
+    ``2013-03`` -> (``2013-03-01``, ``2013-03-31``); ``2013`` -> (``2013-01-01``, ``2013-12-31``);
+    other shapes (``2013---12``, empty) -> null.
+    """
+    txt = values.astype("string")
+    month = txt.str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
+    year = txt.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
+    first_m = pd.to_datetime(txt.where(month) + "-01", format="%Y-%m-%d", errors="coerce")
+    last_m = (first_m + pd.offsets.MonthEnd(0)).dt.strftime("%Y-%m-%d")
+    lo = txt.where(complete_date(txt))
+    hi = lo.copy()
+    lo = lo.mask(month, txt + "-01").mask(year, txt + "-01-01")
+    hi = hi.mask(month, last_m.astype("string")).mask(year, txt + "-12-31")
+    return lo, hi
+
+
+_ELEMENT_EPOCH_SCHEMA = {
+    "type": "dict",
+    "schema": {
+        "date": {"type": "string", "required": True},
+        "se": {"type": "string"},
+        "same_day": {"type": "string", "allowed": ["next", "previous"]},
+        "partial": {"type": "boolean"},
+        "key": {"type": "string"},
+    },
+}
+
+
+@operation("element_epoch", schema=_ELEMENT_EPOCH_SCHEMA,
+           inputs=lambda a: [a.get("key", "USUBJID"), a["date"]])
+def op_element_epoch(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> pd.Series:
+    """EPOCH from SE with times and partial dates (see ``epoch_of``).
+
+    Unlike the day-level ``epoch`` operation it compares date/times when both sides have a time
+    (an AE at 08:00 before a 10:00 infusion is still in screening), chooses with ``same_day``
+    where a date-only record on a transition day goes, and with ``partial: true`` (default)
+    places a partial date when every day it may stand for lies in the same element
+    (``2013-03`` inside one element -> that epoch; straddling two -> null).
+    Example: ``EPOCH: {element_epoch: {date: AESTDTC, se: SE}}``.
+    """
+    key = arg.get("key", "USUBJID")
+    se = _frame(ctx, arg.get("se", "SE"))
+    same_day = arg.get("same_day", "next")
+    dates = frame[arg["date"]]
+    if not arg.get("partial", True):
+        return epoch_of(se, frame[key], dates, same_day)
+    lo, hi = partial_bounds(dates)
+    first = epoch_of(se, frame[key], lo, same_day)
+    last = epoch_of(se, frame[key], hi, same_day)
+    full = complete_date(dates.astype("string"))
+    # a complete date/time keeps its own precision (times compared)
+    exact = epoch_of(se, frame[key], dates.where(full), same_day)
+    agree = first.notna() & (first == last)
+    out = exact.where(full, first.where(agree))
+    return out.astype("object").where(out.notna(), None)
+
+
 # --------------------------------------------------------------------------- SV
 _SV_SCHEMA = {
     "type": "dict",
@@ -365,7 +424,8 @@ def build_sv(ctx: Context, arg: dict[str, Any]) -> pd.DataFrame:
 
     SVSTDTC/SVENDTC = first/last complete date of the visit's records; VISITDY from the
     planned visits; SVPRESP = Y for planned visits (VISITNUM in design.visits) and null for
-    unscheduled ones (VISITNUM x.01, ...), which get SVUPDES; SVOCCUR = Y (the visit occurred).
+    unscheduled ones (VISITNUM x.01, ...), which get SVUPDES; SVOCCUR = Y (the planned visit
+    occurred; null for unscheduled visits, as SDTMIG 3.4 uses SVOCCUR only with SVPRESP = Y).
     """
     config, path = _study_path(ctx.study)
     parts = []
@@ -390,7 +450,7 @@ def build_sv(ctx: Context, arg: dict[str, Any]) -> pd.DataFrame:
     sv = sv.merge(visits, on="VISITNUM", how="left", indicator=True)
     planned = sv["_merge"] == "both"
     sv["SVPRESP"] = np.where(planned, "Y", None)
-    sv["SVOCCUR"] = "Y"
+    sv["SVOCCUR"] = np.where(planned, "Y", None)  # SVOCCUR only with SVPRESP = Y
     sv["SVUPDES"] = np.where(planned, None, arg.get("unscheduled", "Unscheduled visit"))
     sv.insert(0, "DOMAIN", "SV")
     sv.insert(0, "STUDYID", config["studyid"])

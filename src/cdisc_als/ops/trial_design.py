@@ -442,7 +442,7 @@ def build_ts(
                     f"{where}.value",
                     f"{value!r} is not a term of codelist {e['codelist']} (CT {version})",
                 )
-            code, ref, cdver = str(terms[value]), "CDISC", version
+            code, ref, cdver = str(terms[value]), "CDISC CT", version  # DICTNAM term
         nf = e.get("nf")
         if value is None:
             code = ref = cdver = None
