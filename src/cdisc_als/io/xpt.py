@@ -36,7 +36,7 @@ from cdisc_als.io.xpt_checks import Column, check_dataset
 #: FDA Study Data Technical Conformance Guide: datasets over 5 GB are split.
 FDA_SPLIT_BYTES = 5 * 10**9
 #: Observations are assembled and written in chunks of about this many bytes (bounded memory).
-CHUNK_BYTES = 32 * 2**20
+CHUNK_BYTES = 4 * 2**20  # small enough to stay in cache while each column is filled in
 
 SAS_VERSION = "9.4"
 SAS_OS = "CDISCALS"
@@ -121,9 +121,7 @@ def stage_xpt(
     label, columns = check_dataset(dataset, path, transliterate, underflow)
     for col in columns:
         if col.is_char and col.chars.codes is not None:
-            # distinct values as padded rows, plus a blank row that code -1 (missing) selects
-            blank = np.full((1, col.length), ord(" "), dtype=np.uint8)
-            col.matrix = np.vstack([_fixed_width(col.chars.values, col.length), blank])
+            _plan_gather(col)
     stamp = _timestamp(created)
     header = _header(dataset.name, label, columns, stamp)
     reclen = sum(c.length for c in columns)
@@ -243,14 +241,31 @@ def _chunk(out: np.ndarray, columns: list[Column], lo: int, hi: int) -> np.ndarr
     """Fill ``out`` (``(hi - lo, reclen)`` uint8) with rows ``lo:hi`` as transport records."""
     rows = hi - lo
     for col, pos in _positions(columns):
-        if col.is_char and col.chars.codes is not None:
-            out[:, pos : pos + col.length] = col.matrix[col.chars.codes[lo:hi]]
+        if col.is_char and col.constant is not None:
+            out[:, pos : pos + col.length] = col.constant  # broadcast: no per-row index
+        elif col.is_char and col.chars.codes is not None:
+            out[:, pos : pos + col.length] = col.matrix[col.codes[lo:hi]]
         elif col.is_char:
             out[:, pos : pos + col.length] = _fixed_width(col.chars.values.slice(lo, rows), col.length)
         else:
             ibm = ieee_to_ibm(col.nums[lo:hi])
             out[:, pos : pos + 8] = ibm.view(np.uint8).reshape(rows, 8)
     return out
+
+
+def _plan_gather(col: Column) -> None:
+    """Padded byte rows of a factorized column: gathered per chunk, or broadcast if constant.
+
+    Row ``k`` (after the ``k`` distinct values) is blank: code -1 (missing) selects it. Codes
+    are kept as int32 (half the memory traffic of the gather) when they fit.
+    """
+    blank = np.full((1, col.length), ord(" "), dtype=np.uint8)
+    col.matrix = np.vstack([_fixed_width(col.chars.values, col.length), blank])
+    codes = col.chars.codes
+    if codes.size and (codes == codes[0]).all():
+        col.constant = col.matrix[codes[0]]
+    else:
+        col.codes = codes.astype(np.int32) if len(col.matrix) < 2**31 else codes
 
 
 def _fixed_width(values: pa.Array, width: int) -> np.ndarray:

@@ -94,6 +94,8 @@ class Column:
     chars: Text | None = None
     nums: np.ndarray | None = None  # float64, NaN = missing, all in IBM range
     matrix: np.ndarray | None = None  # padded distinct values (filled by the writer)
+    codes: np.ndarray | None = None  # row of ``matrix`` for each data row (writer)
+    constant: np.ndarray | None = None  # the one padded value of a constant column (writer)
 
 
 @dataclass
