@@ -7,6 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdisc_als.compare import compare_datasets
 from cdisc_als.dataset import Dataset, Variable
@@ -186,3 +188,23 @@ def test_many_differences_keep_first_examples_only():
     r = compare_datasets(b, c, keys=["K"], max_examples=5)
     (v,) = r.variables
     assert v.n_diff == 100 and v.examples["K"].tolist() == [0, 1, 2, 3, 4]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(st.floats(allow_nan=True, allow_infinity=False, width=32), min_size=1, max_size=30),
+    seed=st.integers(0, 2**16),
+    changed=st.sets(st.integers(0, 29), max_size=10),
+)
+def test_shuffled_copy_with_known_changes(values, seed, changed):
+    """A shuffled copy is equal cell for cell; each changed cell is exactly one difference."""
+    n = len(values)
+    base = pd.DataFrame({"K": np.arange(n), "X": values, "T": [f"t{i}" for i in range(n)]})
+    comp = base.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    hits = [i for i in changed if i < n]
+    rows = comp["K"].isin(hits).to_numpy()
+    comp.loc[rows, "T"] = comp.loc[rows, "T"] + "x"
+    r = compare_datasets(base, comp, keys=["K"])
+    assert r.n_matched == n and r.n_base_only == r.n_compare_only == 0
+    assert {v.name: v.n_diff for v in r.variables} == {"X": 0, "T": len(hits)}
+    assert sorted(r.variables[1].examples["K"].tolist()) == sorted(hits)
