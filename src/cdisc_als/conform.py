@@ -15,6 +15,7 @@ import pandas as pd
 
 from cdisc_als.dataset import Dataset
 from cdisc_als.errors import LOG_COLUMNS, ConversionLog, SpecError
+from cdisc_als.ops.expr import _blank as expr_blank
 from cdisc_als.ops.expr import series_text
 from cdisc_als.standards import DatasetMeta
 
@@ -29,7 +30,7 @@ def _log(log: ConversionLog, frame: pd.DataFrame, mask: pd.Series, name: str, va
         return
     n = len(sel)
     rows = sel[ROW_COLUMN] if ROW_COLUMN in sel else pd.Series(np.flatnonzero(mask.to_numpy()) + 1, index=sel.index)
-    src = sel[SOURCE_COLUMN] if SOURCE_COLUMN in sel else pd.Series([name] * n, index=sel.index)
+    src = sel[SOURCE_COLUMN] if SOURCE_COLUMN in sel else pd.Series(np.full(n, name, dtype=object), index=sel.index)
     log.entries.append(
         pd.DataFrame(
             {
@@ -38,7 +39,7 @@ def _log(log: ConversionLog, frame: pd.DataFrame, mask: pd.Series, name: str, va
                 "source": src.astype("object").to_numpy(),
                 "row": rows.astype("object").to_numpy(),
                 "field": var,
-                "value": (values.loc[sel.index] if values is not None else pd.Series([None] * n)).astype("object").to_numpy(),
+                "value": (values.loc[sel.index] if values is not None else pd.Series(np.full(n, None, dtype=object))).astype("object").to_numpy(),
                 "reason": reason,
                 "target": var,
             },
@@ -48,9 +49,7 @@ def _log(log: ConversionLog, frame: pd.DataFrame, mask: pd.Series, name: str, va
 
 
 def _blank(s: pd.Series) -> pd.Series:
-    if s.dtype == object:
-        return s.isna() | s.astype(str).str.strip().eq("")
-    return s.isna()
+    return expr_blank(s)
 
 
 def conform_dataset(
@@ -86,7 +85,7 @@ def conform_dataset(
     index = frame.index
     for var in meta.variables:
         present = var.name in frame.columns
-        col = frame[var.name] if present else pd.Series([None] * len(frame), index=index, dtype="object")
+        col = frame[var.name] if present else pd.Series(np.full(len(frame), None, dtype=object), index=index)
         if var.type == "Num":
             if col.dtype == object:
                 num = pd.to_numeric(col, errors="coerce")

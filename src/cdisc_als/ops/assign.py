@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als.ops import expr
@@ -106,7 +107,7 @@ def _join(ctx: Context, frame: pd.DataFrame, parts: list[Any], sep: str, skip_mi
 
 def _join_skip(stacked: pd.DataFrame, sep: str) -> pd.Series:
     """Join the non-null parts with ``sep`` (column loop, not a row loop)."""
-    out = pd.Series([None] * len(stacked), index=stacked.index, dtype="object")
+    out = pd.Series(np.full(len(stacked), None, dtype=object), index=stacked.index)
     for i in range(stacked.shape[1]):
         col = stacked[i]
         joined = out + sep + col
@@ -176,7 +177,7 @@ def map_values(
     src = text(values)
     if ignore_case:
         keys = {k.strip().upper(): v for k, v in keys.items()}
-        lookup = src.str.strip().str.upper()
+        lookup = expr.by_unique(src, lambda u: u.str.strip().str.upper())
     else:
         lookup = src
     mapped = lookup.map(keys)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.ops.assign import COLUMN, text
+from cdisc_als.ops.expr import by_unique
 from cdisc_als.ops.registry import Context, operation
 
 MONTHS = {m: i + 1 for i, m in enumerate(
@@ -76,17 +77,26 @@ def _pad(num: pd.Series, width: int) -> pd.Series:
     return out
 
 
-def parse_dates(
-    ctx: Context, frame: pd.DataFrame, col: str, formats: list[str], *, log: bool = True
-) -> tuple[pd.Series, pd.Series]:
-    """ISO 8601 date text from ``frame[col]``; returns (iso, complete-mask)."""
-    raw = frame[col]
-    index = frame.index
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        iso = raw.dt.strftime("%Y-%m-%d").where(raw.notna(), None).astype("object")
-        return iso, raw.notna()
-    values = text(raw).str.strip()
-    values = values.where(values.ne(""), None)
+def _spread(frame: pd.DataFrame, col: str, fn) -> pd.DataFrame:
+    """Run ``fn`` (unique stripped text values -> DataFrame of results) once per distinct value of
+    ``frame[col]`` and spread the result rows back onto the records (nulls give null rows)."""
+    values = text(frame[col])
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    u = pd.Series(uniq, dtype="object").str.strip()
+    u = u.where(u.ne(""), None)
+    res = fn(u).reset_index(drop=True)
+    null_row = pd.DataFrame({c: [False if res[c].dtype == bool else None] for c in res.columns})
+    res = pd.concat([res, null_row], ignore_index=True)
+    out = res.iloc[np.where(codes < 0, len(res) - 1, codes)].reset_index(drop=True)
+    out.index = frame.index
+    for c in out.columns:
+        if out[c].dtype == object and res[c].iloc[:-1].dtype == bool:
+            out[c] = out[c].fillna(False).astype(bool)
+    return out
+
+
+def _parse_unique_dates(values: pd.Series, formats: list[str]) -> pd.DataFrame:
+    index = values.index
     parts = pd.DataFrame({"y": None, "m": None, "d": None}, index=index, dtype="object")
     matched = pd.Series(False, index=index)
     for fmt in formats:
@@ -101,8 +111,6 @@ def parse_dates(
                 parts.loc[ok_idx, p] = got.loc[ok_idx, p]
         matched.loc[ok_idx] = True
     nomatch = values.notna() & ~matched
-    if log:
-        ctx.log_rows(frame, nomatch, f"date does not match format {' or '.join(formats)}", field=col, values=raw)
     y_known = _known(parts["y"].astype("object"))
     m_known = _known(parts["m"].astype("object"))
     d_known = _known(parts["d"].astype("object"))
@@ -117,8 +125,6 @@ def parse_dates(
     bad_month = m.notna() & ~m.between(1, 12)
     bad_name = parts["m"].notna() & m_known & m.isna()
     impossible = impossible | ((bad_month | bad_name) & ~complete)
-    if log:
-        ctx.log_rows(frame, impossible, "impossible date", field=col, values=raw)
     iso = pd.Series(None, index=index, dtype="object")
     iso = iso.where(~complete, full)
     ym = y.notna() & m.notna() & d.isna()
@@ -128,16 +134,29 @@ def parse_dates(
     yo = y.notna() & m.isna() & d.isna()
     iso = iso.where(~yo, y_s)
     iso = iso.where(~impossible, None)
-    return iso.astype("object"), complete & ~impossible
+    return pd.DataFrame(
+        {"iso": iso.astype("object"), "complete": complete & ~impossible, "nomatch": nomatch, "impossible": impossible}
+    )
 
 
-def parse_times(
-    ctx: Context, frame: pd.DataFrame, col: str, fmt: str, *, log: bool = True
-) -> pd.Series:
-    """``HH:MM[:SS]`` text -> ISO time ``HH:MM[:SS]`` truncated at the first unknown part."""
+def parse_dates(
+    ctx: Context, frame: pd.DataFrame, col: str, formats: list[str], *, log: bool = True
+) -> tuple[pd.Series, pd.Series]:
+    """ISO 8601 date text from ``frame[col]``; returns (iso, complete-mask).
+
+    The parsing runs once per distinct collected value (dates repeat across records)."""
     raw = frame[col]
-    values = text(raw).str.strip()
-    values = values.where(values.ne(""), None)
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        iso = raw.dt.strftime("%Y-%m-%d").where(raw.notna(), None).astype("object")
+        return iso, raw.notna()
+    res = _spread(frame, col, lambda u: _parse_unique_dates(u, formats))
+    if log:
+        ctx.log_rows(frame, res["nomatch"], f"date does not match format {' or '.join(formats)}", field=col, values=raw)
+        ctx.log_rows(frame, res["impossible"], "impossible date", field=col, values=raw)
+    return res["iso"].astype("object"), res["complete"]
+
+
+def _parse_unique_times(values: pd.Series, fmt: str) -> pd.DataFrame:
     got = values.str.extract(_regex(fmt, _TIME_TOKENS), flags=re.IGNORECASE)
     for p in ("H", "M", "S"):
         if p not in got:
@@ -146,16 +165,25 @@ def parse_times(
     h = pd.to_numeric(got["H"], errors="coerce")
     mi = pd.to_numeric(got["M"], errors="coerce")
     s = pd.to_numeric(got["S"], errors="coerce")
-    bad = (h > 23) | (mi > 59) | (s > 59)
-    if log:
-        ctx.log_rows(frame, nomatch, f"time does not match format {fmt}", field=col, values=raw)
-        ctx.log_rows(frame, bad.fillna(False), "impossible time", field=col, values=raw)
+    bad = ((h > 23) | (mi > 59) | (s > 59)).fillna(False)
     out = _pad(h, 2)
     with_m = out + ":" + _pad(mi, 2)
     out = with_m.where(mi.notna(), out)
     with_s = out + ":" + _pad(s, 2)
     out = with_s.where(s.notna() & mi.notna(), out)
-    return out.where(~bad.fillna(False), None).astype("object")
+    return pd.DataFrame({"iso": out.where(~bad, None).astype("object"), "nomatch": nomatch, "bad": bad})
+
+
+def parse_times(
+    ctx: Context, frame: pd.DataFrame, col: str, fmt: str, *, log: bool = True
+) -> pd.Series:
+    """``HH:MM[:SS]`` text -> ISO time ``HH:MM[:SS]`` truncated at the first unknown part."""
+    raw = frame[col]
+    res = _spread(frame, col, lambda u: _parse_unique_times(u, fmt))
+    if log:
+        ctx.log_rows(frame, res["nomatch"], f"time does not match format {fmt}", field=col, values=raw)
+        ctx.log_rows(frame, res["bad"], "impossible time", field=col, values=raw)
+    return res["iso"].astype("object")
 
 
 ISO_SCHEMA = {
@@ -206,9 +234,13 @@ _COMPLETE = r"^\d{4}-\d{2}-\d{2}"
 
 def to_date(values: pd.Series) -> pd.Series:
     """The date part of complete ISO 8601 values as datetime64 (partial/missing -> NaT)."""
-    s = text(values)
-    part = s.str.extract(r"^(\d{4}-\d{2}-\d{2})", expand=False)
-    return pd.to_datetime(part, format="%Y-%m-%d", errors="coerce")
+    def parse(u: pd.Series) -> pd.Series:
+        part = u.str.extract(r"^(\d{4}-\d{2}-\d{2})", expand=False)
+        return pd.to_datetime(part, format="%Y-%m-%d", errors="coerce")
+
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.normalize()
+    return by_unique(text(values), parse).astype("datetime64[ns]")
 
 
 def reference_values(

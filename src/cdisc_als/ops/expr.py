@@ -121,10 +121,30 @@ def condition(text: str, frame: pd.DataFrame) -> pd.Series:
     return value.fillna(False).astype(bool)
 
 
+def by_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series], fill: Any = None) -> pd.Series:
+    """``fn`` computed once per distinct non-null value of ``s`` and spread back (vectorized take).
+
+    Why: collected columns repeat a handful of values (dates, CRF answers) over many records;
+    string work on the distinct values only is what keeps 10,000-subject studies fast.
+    Nulls get ``fill``.
+    """
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    res = fn(pd.Series(uniq, dtype=object if s.dtype == object else None))
+    values = res.to_numpy() if isinstance(res, pd.Series) else np.asarray(res)
+    if values.dtype.kind in "bifM" and fill is None:
+        fill = {"b": False, "i": np.nan, "f": np.nan, "M": np.datetime64("NaT")}[values.dtype.kind]
+    if values.dtype.kind == "i":
+        values = values.astype(float)
+    ext = np.empty(len(values) + 1, dtype=values.dtype if values.dtype.kind in "bfM" else object)
+    ext[:-1] = values
+    ext[-1] = fill
+    return pd.Series(ext.take(codes), index=s.index)
+
+
 def _series(value: Any, index: pd.Index) -> pd.Series:
     if isinstance(value, pd.Series):
         return value
-    return pd.Series([value] * len(index), index=index, dtype="object")
+    return pd.Series(np.full(len(index), value, dtype=object), index=index)
 
 
 def _null(value: Any) -> Any:
@@ -174,7 +194,7 @@ def _fmt(v: Any) -> str:
 def _str_method(name: str) -> Callable[..., Any]:
     def run(x: Any, *args: Any) -> Any:
         if isinstance(x, pd.Series):
-            return getattr(_text(x).astype("object").str, name)(*args)
+            return by_unique(_text(x), lambda u: getattr(u.str, name)(*args))
         return None if x is None else getattr(str(x), name)(*args)
 
     return run
@@ -201,7 +221,7 @@ def _blank(x: Any) -> Any:
     if isinstance(x, pd.Series):
         if x.dtype != object:
             return x.isna()
-        return x.isna() | x.astype(str).str.strip().eq("")
+        return by_unique(x, lambda u: u.astype(str).str.strip().eq(""), fill=True).astype(bool)
     return x is None or str(x).strip() == ""
 
 

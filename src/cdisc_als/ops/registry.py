@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als.errors import LOG_COLUMNS, ConversionLog, SpecError
@@ -165,9 +166,9 @@ class Context:
         if sel.empty:
             return 0
         n = len(sel)
-        src = sel[SOURCE_COLUMN] if SOURCE_COLUMN in sel else pd.Series([self.source_file] * n, index=sel.index)
-        row = sel[ROW_COLUMN] if ROW_COLUMN in sel else pd.Series([None] * n, index=sel.index)
-        vals = values.loc[sel.index] if values is not None else pd.Series([None] * n, index=sel.index)
+        src = sel[SOURCE_COLUMN] if SOURCE_COLUMN in sel else pd.Series(np.full(n, self.source_file, dtype=object), index=sel.index)
+        row = sel[ROW_COLUMN] if ROW_COLUMN in sel else pd.Series(np.full(n, None, dtype=object), index=sel.index)
+        vals = values.loc[sel.index] if values is not None else pd.Series(np.full(n, None, dtype=object), index=sel.index)
         entry = pd.DataFrame(
             {
                 "severity": severity,
@@ -206,5 +207,5 @@ def run_variable_op(ctx: Context, frame: pd.DataFrame, entry: Any) -> pd.Series:
         raise ctx.fail(f"{name}: column(s) {missing} not in the table")
     result = op.func(ctx, frame, arg)
     if not isinstance(result, pd.Series):
-        result = pd.Series([result] * len(frame), index=frame.index, dtype="object")
+        result = pd.Series(np.full(len(frame), result, dtype=object), index=frame.index)
     return result

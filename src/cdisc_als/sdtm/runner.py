@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als.conform import conform_dataset
@@ -87,7 +88,7 @@ def _read_sources(ctx: Context, spec: Spec) -> pd.DataFrame:
 
 
 def _assign(ctx: Context, frame: pd.DataFrame, spec: Spec, target: str, entries: list[dict[str, Any]]) -> pd.Series:
-    result = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+    result = pd.Series(np.full(len(frame), None, dtype=object), index=frame.index)
     unset = pd.Series(True, index=frame.index)
     for i, entry in enumerate(entries):
         name = next(k for k in entry if k != "where")
@@ -106,7 +107,7 @@ def _assign(ctx: Context, frame: pd.DataFrame, spec: Spec, target: str, entries:
         sub = frame if cond.all() else frame[cond]
         value = op.func(ctx, sub, arg)
         if not isinstance(value, pd.Series):
-            value = pd.Series([value] * len(sub), index=sub.index, dtype="object")
+            value = pd.Series(np.full(len(sub), value, dtype=object), index=sub.index)
         if len(entries) == 1 and cond.all():
             return value
         if pd.api.types.is_numeric_dtype(value) and result.isna().all():

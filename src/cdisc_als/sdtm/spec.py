@@ -154,10 +154,21 @@ class _Checker:
             raise self.error(where, exc.message) from None
         if op.kind != kind:
             raise self.error(where, f"{name!r} is a {op.kind} operation; it cannot be used here")
-        v = Validator({"arg": {**op.schema, "nullable": op.schema.get("nullable", False)}})
+        v = _arg_validator(name)
         if not v.validate({"arg": arg}):
             msgs = "; ".join(m.replace("arg: ", "", 1).replace("arg.", "", 1) for m in _flatten_errors(v.errors))
             raise self.error(where, f"bad argument for {name}: {msgs}")
+
+
+_VALIDATORS: dict[str, Validator] = {}
+
+
+def _arg_validator(name: str) -> Validator:
+    """One compiled cerberus validator per operation (compiling a schema is the slow part)."""
+    if name not in _VALIDATORS:
+        schema = REGISTRY[name].schema
+        _VALIDATORS[name] = Validator({"arg": {**schema, "nullable": schema.get("nullable", False)}})
+    return _VALIDATORS[name]
 
 
 def _entry_op(entry: dict[str, Any], checker: _Checker, where: str) -> tuple[str, Any]:
