@@ -421,3 +421,22 @@ def test_consistency_with_a_folder_checks_the_leaf_files(tmp_path):
     msgs = {str(f) for f in check_define_consistency(out, data)}
     assert f"error: DM: def:leaf dm.xpt is not in {data}" in msgs
     assert "error: DEMOG: dataset in the data but not described in define.xml" in msgs
+
+
+@pytest.mark.parametrize(
+    ("origin", "source", "expected"),
+    [
+        ("Protocol", None, ("Protocol", "Sponsor")),
+        ("assigned", None, ("Assigned", "Sponsor")),
+        ("Derived", None, ("Derived", "Sponsor")),
+        ("Collected", None, ("Collected", "Investigator")),
+        ("Not Available", None, ("Not Available", None)),
+        ("Predecessor", "EC.ECDOSE", ("Predecessor", None)),
+    ],
+)
+def test_origin_types(origin, source, expected):
+    d = Dataset("EX", pd.DataFrame({"EXDOSE": [1.0]}),
+                variables=[Variable("EXDOSE", "Dose", "Num", origin=origin, source=source)])  # fmt: skip
+    el = one(parse(build_define(study(), {"EX": d}, "sdtmig-3.4")), "//odm:ItemDef[@OID='IT.EX.EXDOSE']/def:Origin")
+    assert (el.get("Type"), el.get("Source")) == expected
+    assert el.xpath("odm:Description/odm:TranslatedText/text()", namespaces=NS) == ([source] if source else [])
