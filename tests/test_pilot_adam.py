@@ -54,13 +54,13 @@ def agreement(ref: pd.DataFrame, ours: pd.DataFrame, keys: list[str], variables:
     m = ref.merge(ours, on=keys, how="left", suffixes=("_r", "_m"), indicator=True)
     matched = float((m["_merge"] == "both").mean())
     m = m[m["_merge"] == "both"]
-    shares = {}
+    shares, flags = {}, {}
     for v in variables:
         r, x = _norm(m[f"{v}_r"]), _norm(m[f"{v}_m"])
         eq = (r.to_numpy() == x.to_numpy()) | (r.isna().to_numpy() & x.isna().to_numpy())
         shares[v] = float(np.mean(eq))
-        m[f"{v}__eq"] = eq
-    return matched, shares, m
+        flags[f"{v}__eq"] = eq
+    return matched, shares, pd.concat([m, pd.DataFrame(flags, index=m.index)], axis=1)
 
 
 @pytest.fixture(scope="module")

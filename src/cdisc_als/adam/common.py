@@ -51,12 +51,22 @@ def get_frame(ctx: Context, name: str, frame: pd.DataFrame | None = None, requir
     ctx.log.add(
         "warning",
         "adam",
-        ctx.spec_file,
+        log_source(ctx),
         f"source dataset {key} not available; its records are not used for this derivation",
         field=ctx.where,
         target=ctx.domain,
     )
     return None
+
+
+def log_source(ctx: Context) -> str:
+    """The log's ``source``: the dataset whose rows the entry's row numbers refer to, and the spec."""
+    from pathlib import Path
+
+    spec = Path(ctx.spec_file).name if ctx.spec_file else ""
+    if ctx.source_file:
+        return f"{ctx.source_file} ({spec})" if spec else ctx.source_file
+    return ctx.spec_file
 
 
 def parse_order(order: list[str] | None) -> tuple[list[str], list[bool]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdisc_als.adam.common import EXPR, NAME, NAMES, compute, mask, require_columns
+from cdisc_als.adam.common import EXPR, NAME, NAMES, compute, log_source, mask, require_columns
 from cdisc_als.ops.registry import Context, operation
 
 
@@ -39,7 +39,7 @@ def derive_var_base(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
     base = frame.loc[mask(ctx, frame, arg["filter"]), [*by, arg["source_var"]]]
     dup = base.duplicated(by)
     if dup.any():
-        ctx.log.add("warning", "adam", ctx.spec_file, f"{int(dup.sum())} group(s) with more than one baseline record; the first is used",
+        ctx.log.add("warning", "adam", log_source(ctx), f"{int(dup.sum())} group(s) with more than one baseline record; the first is used",
                     field=ctx.where, target=ctx.domain)
         base = base[~dup]
     base = base.rename(columns={arg["source_var"]: arg["new_var"]})
@@ -98,7 +98,7 @@ def derive_summary_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.D
     if arg.get("require_count"):
         short = agg["__n"] != arg["require_count"]
         if short.any():
-            ctx.log.add_rows("info", "adam", ctx.spec_file,
+            ctx.log.add_rows("info", "adam", log_source(ctx),
                              f"group without exactly {arg['require_count']} non-missing {var}; no summary record",
                              agg.loc[short, by[min(1, len(by) - 1)]], field=var, values=agg.loc[short, "__n"], target=ctx.domain)
         agg = agg[~short]
@@ -145,7 +145,7 @@ def derive_param_slope(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     ).reset_index()
     few = s["n"] < arg["min_points"]
     if few.any():
-        ctx.log.add_rows("info", "adam", ctx.spec_file, f"fewer than {arg['min_points']} values; no slope record",
+        ctx.log.add_rows("info", "adam", log_source(ctx), f"fewer than {arg['min_points']} values; no slope record",
                          s.loc[few, by[-1]], field=arg["y"], values=s.loc[few, "n"], target=ctx.domain)
     s = s[~few]
     denom = s["n"] * s["sxx"] - s["sx"] ** 2

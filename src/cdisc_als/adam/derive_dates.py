@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_als.adam.common import NAME, NAMES, as_datetime, require_columns
+from cdisc_als.adam.common import NAME, NAMES, as_datetime, log_source, require_columns
 from cdisc_als.adam.dates import impute, parse_iso
 from cdisc_als.ops.registry import ROW_COLUMN, Context, operation
 
@@ -40,7 +40,7 @@ def _log_invalid(ctx: Context, frame: pd.DataFrame, dtc: str, parts: pd.DataFram
     if bad.any():
         rows = frame[ROW_COLUMN][bad] if ROW_COLUMN in frame.columns else pd.Series(np.flatnonzero(bad) + 1)
         ctx.log.add_rows(
-            "warning", "adam", ctx.spec_file, f"{dtc} is not a valid ISO 8601 date; derived date left missing",
+            "warning", "adam", log_source(ctx), f"{dtc} is not a valid ISO 8601 date; derived date left missing",
             rows, field=dtc, values=frame.loc[bad, dtc], target=ctx.domain,
         )
 

@@ -23,6 +23,7 @@ from cdisc_als.adam.common import (
     ORDER,
     as_datetime,
     compute,
+    log_source,
     mask,
     pick,
     require_columns,
@@ -211,7 +212,7 @@ def derive_var_map(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
     unmapped = src.notna() & ~keys.isin(list(mapping)).fillna(False)
     if unmapped.any():
         rows = frame.loc[unmapped, ROW_COLUMN] if ROW_COLUMN in frame.columns else pd.Series(np.flatnonzero(unmapped) + 1)
-        ctx.log.add_rows("warning", "adam", ctx.spec_file, f"value of {arg['source']} not in the map of {arg['new_var']}",
+        ctx.log.add_rows("warning", "adam", log_source(ctx), f"value of {arg['source']} not in the map of {arg['new_var']}",
                          rows, field=arg["source"], values=src[unmapped], target=ctx.domain)
         mapped = mapped.where(~unmapped, arg["default"])
     numeric = all(isinstance(v, (int, float)) for v in mapping.values())
@@ -255,7 +256,7 @@ def filter_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
     keep = mask(ctx, frame, arg["condition"])
     if (~keep).any():
         rows = frame.loc[~keep, ROW_COLUMN] if ROW_COLUMN in frame.columns else pd.Series(np.flatnonzero(~keep) + 1)
-        ctx.log.add_rows("info", "adam", ctx.spec_file, arg.get("reason") or f"record excluded: not ({arg['condition']})",
+        ctx.log.add_rows("info", "adam", log_source(ctx), arg.get("reason") or f"record excluded: not ({arg['condition']})",
                          rows, field=ctx.where, target=ctx.domain)
     return frame[keep]
 

@@ -27,6 +27,7 @@ from cdisc_als.adam.common import (
     compute,
     get_frame,
     left_join,
+    log_source,
     mask,
     new_var_map,
     pick,
@@ -71,7 +72,7 @@ def derive_vars_merged(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
         dup = sel.duplicated(by, keep="first")
         if dup.any():
             ctx.log.add(
-                "warning", "adam", ctx.spec_file,
+                "warning", "adam", log_source(ctx),
                 f"{int(dup.sum())} extra record(s) per {'/'.join(by)} in {arg['dataset']} without an order; "
                 "the first in dataset order is used",
                 field=ctx.where, target=ctx.domain,
@@ -116,7 +117,8 @@ def derive_var_merged_exist_flag(ctx: Context, frame: pd.DataFrame, arg: dict) -
     hit = add[by].assign(__hit=mask(ctx, add, arg["condition"]))
     agg = hit.groupby(by, dropna=False, sort=False)["__hit"].any().reset_index()
     m = frame[by].reset_index(drop=True).merge(agg, on=by, how="left")
-    flag = np.where(m["__hit"].isna(), arg["missing_value"], np.where(m["__hit"].fillna(False).astype(bool), arg["true_value"], arg["false_value"]))
+    hit = m["__hit"].astype("boolean")
+    flag = np.where(hit.isna(), arg["missing_value"], np.where(hit.fillna(False).to_numpy(dtype=bool), arg["true_value"], arg["false_value"]))
     out = frame.copy()
     out[arg["new_var"]] = pd.Series(flag, index=frame.index, dtype="object").where(pd.notna(flag), None).to_numpy()
     return out
@@ -165,7 +167,7 @@ def derive_vars_joined(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     else:
         dup = joined.duplicated("__rid")
         if dup.any():
-            ctx.log.add("warning", "adam", ctx.spec_file,
+            ctx.log.add("warning", "adam", log_source(ctx),
                         f"{int(dup.sum())} working record(s) match several {arg['dataset']} records without an order; the first is used",
                         field=ctx.where, target=ctx.domain)
             joined = joined[~dup]
@@ -268,12 +270,12 @@ def create_single_dose_dataset(ctx: Context, frame: pd.DataFrame, arg: dict) -> 
     daily = (freq == "QD").fillna(False).to_numpy()
     other = ~daily & (freq != "ONCE").fillna(True).to_numpy()
     if other.any():
-        ctx.log.add("warning", "adam", ctx.spec_file,
+        ctx.log.add("warning", "adam", log_source(ctx),
                     f"{int(other.sum())} dosing record(s) with a frequency other than QD/ONCE kept as one record",
                     field=arg["dose_freq"], target=ctx.domain)
     nodate = (s.isna() | e.isna()).to_numpy()
     if nodate.any():
-        ctx.log.add("warning", "adam", ctx.spec_file,
+        ctx.log.add("warning", "adam", log_source(ctx),
                     f"{int(nodate.sum())} dosing record(s) without start/end date kept unexpanded",
                     field=arg["start_date"], target=ctx.domain)
     n = np.where(daily & ~nodate, days.to_numpy(), 1)

@@ -21,6 +21,7 @@ from cdisc_als.adam.common import (
     as_datetime,
     compute,
     get_frame,
+    log_source,
     mask,
     pick,
     require_columns,
@@ -99,7 +100,7 @@ def derive_param_tte(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFra
     none = result["ADT"].isna()
     if none.any():
         ctx.log.add_rows(
-            "warning", "adam", ctx.spec_file,
+            "warning", "adam", log_source(ctx),
             "subject has neither an event nor a censoring date; no time-to-event record",
             result.loc[none, keys[-1]], field="ADT", target=ctx.domain,
         )

@@ -261,13 +261,16 @@ def derive_spec(spec: AdamSpec, study: Any, available: dict[str, Any], log: Conv
             log.add("warning", "adam", str(spec.path), f"source dataset {wsrc} of work dataset {wname} not available; "
                     "derivations that use it are skipped or get missing values", field=f"work.{wname}", target=spec.dataset)
             continue
-        base = _frame(frames[wsrc])
+        base = _frame(frames[wsrc]).copy()
+        base[ROW_COLUMN] = np.arange(1, len(base) + 1)
         ctx.where = f"work.{wname}.from"
+        ctx.source_file = wsrc
         from cdisc_als.adam.common import mask
 
         wframe = base[mask(ctx, base, wfilter)] if wfilter else base
-        frames[wname] = run_steps(ctx, wframe.copy(), wsteps)
+        frames[wname] = run_steps(ctx, wframe, wsteps)
     src = _frame(frames[spec.source])
+    ctx.source_file = spec.source
     frame = src.copy()
     frame[ROW_COLUMN] = np.arange(1, len(frame) + 1)
     if spec.source_filter:
