@@ -148,3 +148,18 @@ def test_subject_elements_are_contiguous(generated):
     treated = dm["ACTARMCD"].dropna().index
     assert (first_two.loc[treated, 1] == "SCRN").all()
     assert first_two.loc[treated, 2].isin(["PBO", "D1", "D2", "D4"]).all()
+
+
+def test_every_generated_defect_is_logged_with_file_and_row(repo_root, tmp_path):
+    synth = pytest.importorskip("cdisc_als.synth")
+    study = load_study(repo_root / "mappings" / "admsc-als")
+    synth.generate_raw(study, tmp_path, defects=True)
+    defects = pd.read_csv(tmp_path / "_defects.csv", dtype=str)
+    assert len(defects) >= 5
+    log = ConversionLog()
+    map_study(study, tmp_path, log)
+    errors = log.frame()
+    errors = errors[errors["severity"] == "error"]
+    found = set(zip(errors["source"], errors["row"].astype(float).astype(int), strict=True))
+    for d in defects.itertuples(index=False):
+        assert (d.file, int(d.row)) in found, f"defect not logged: {d}"
