@@ -4,7 +4,9 @@ Every domain is compared with records worked out by hand from the raw CSV files 
 3.4 rules written in the specs: USUBJID = ADMSC-ALS-<SUBJID>; study day 1 = date of the first
 infusion (DM.RFSTDTC), no day 0; an element ends where the next one starts; EPOCH is the element
 in effect on the record's date (a date-only record on a transition day belongs to the element
-that starts that day); partial dates stay partial and get no study day and no EPOCH.
+that starts that day, except for QS and VS, done before the infusion or at the end of a period,
+where it stays in the element before); partial dates stay partial and get no study day, and an
+EPOCH only when every day they may stand for lies in one element.
 
 Day arithmetic used below (2012 is a leap year, 29 Feb is before every day 1 here):
   01-001 day 1 = 2012-04-02: 03-05 -> -28, 03-20 -> -13, 03-24 -> -9, 05-02 -> 31, 05-15 -> 44,
@@ -186,12 +188,12 @@ def test_ex_and_suppex(sdtm):
 ALSFRS = [
     (S1, 1, "SCREENING", "2012-03-05", -28, SC, "N", [4, 3, 4, 3, 3, 3, 3, 3, 2, 4, 4, 4]),
     (S1, 6, "MONTH 3", "2012-07-02", 92, BT, "N", [4, 3, 4, 3, 3, 3, 3, 2, 2, 4, 4, 4]),
-    (S1, 8, "MONTH 6", "2012-09-29", 181, CT_, "N", [4, 3, 3, 3, 3, 3, 3, 2, 2, 4, 4, 4]),
+    (S1, 8, "MONTH 6", "2012-09-29", 181, BT, "N", [4, 3, 3, 3, 3, 3, 3, 2, 2, 4, 4, 4]),
     (S1, 12, "MONTH 12", "2013-03-28", 361, CT_, "N", [4, 3, 3, 3, 2, 2, 3, 2, 1, 4, 4, 4]),
     (S2, 1, "SCREENING", "2012-03-12", -29, SC, "N", [3, 3, 3, 4, 4, 4, 4, 3, 3, 4, 4, 4]),
     (S2, 6, "MONTH 3", "2012-07-10", 92, BT, "N", [3, 3, 3, 4, 4, 3, 4, 3, 3, 4, 4, 4]),
-    (S2, 8, "MONTH 6", "2012-10-07", 181, CT_, "N", [3, 3, 3, 4, 3, 3, 4, 3, 2, 4, 4, 4]),
-    (S2, 12, "MONTH 12", "2013-04-05", 361, LT, "N", [3, 2, 3, 3, 3, 3, 3, 3, 2, 4, 4, 4]),
+    (S2, 8, "MONTH 6", "2012-10-07", 181, BT, "N", [3, 3, 3, 4, 3, 3, 4, 3, 2, 4, 4, 4]),
+    (S2, 12, "MONTH 12", "2013-04-05", 361, CT_, "N", [3, 2, 3, 3, 3, 3, 3, 3, 2, 4, 4, 4]),
     (S2, 13, "MONTH 15", "2013-07-04", 451, LT, "N", [2, 2, 3, 3, 3, 3, 3, 2, 2, 4, 4, 4]),
     (S4, 1, "SCREENING", "2012-04-02", -28, SC, "N", [2, 2, 2, 3, 3, 3, 3, 3, 2, 3, 3, 3]),
     (S4, 4, "MONTH 1", "2012-05-30", 31, BT, "N", [2, 2, 2, 3, 3, 3, 3, 3, 2, 3, 3, 2]),
@@ -209,7 +211,7 @@ ITEM5 = {"N": ("ALSF105A", "ALSF01-Cutting Food w/o Gastrostomy"), "Y": ("ALSF10
 # ashworth.csv: (subject, visitnum, visit, date, day, epoch, [(right, left) for lines 1-6])
 ASHWORTH = [
     (S1, 1, "SCREENING", "2012-03-05", -28, SC, [("0", "0"), ("0", "0"), ("0", "0"), ("1", "0"), ("1+", "1"), ("0", "0")]),
-    (S1, 8, "MONTH 6", "2012-09-29", 181, CT_, [("0", "0"), ("0", "1"), ("0", "0"), ("1+", "1"), ("2", "1+"), ("1", "0")]),
+    (S1, 8, "MONTH 6", "2012-09-29", 181, BT, [("0", "0"), ("0", "1"), ("0", "0"), ("1+", "1"), ("2", "1+"), ("1", "0")]),
     (S2, 1, "SCREENING", "2012-03-12", -29, SC, [("0", "0"), ("0", "0"), ("0", "0"), ("0", "0"), ("0", "1"), ("0", "0")]),
     (S4, 1, "SCREENING", "2012-04-02", -28, SC, [("1", "1"), ("0", "0"), ("1", "1+"), ("2", "2"), ("3", "2"), ("4", "3")]),
 ]
@@ -340,10 +342,12 @@ def test_pr_vs_cm_mh(sdtm):
         (S2, "PRFATVOL", "180"), (S4, "PRANESTH", "LOCAL"), (S4, "PRFATVOL", "310")])
     vs = ["USUBJID", "VSSEQ", "VSTESTCD", "VSORRES", "VSORRESU", "VSSTRESN", "VSLOBXFL", "VISITNUM", "EPOCH", "VSDTC", "VSDY"]
     assert rows(sdtm["VS"], vs) == [
-        (S1, 1, "WEIGHT", "72.4", "kg", 72.4, "Y", 3, BT, "2012-04-02", 1),
-        (S2, 1, "WEIGHT", "70.2", "kg", 70.2, "Y", 3, BT, "2012-04-10", 1),
-        (S2, 2, "WEIGHT", "70.0", "kg", 70, None, 8, CT_, "2012-10-07", 181),
-        (S4, 1, "WEIGHT", "81.0", "kg", 81, "Y", 3, BT, "2012-04-30", 1),
+        # weighed before the infusion: a date-only record on a transition day stays in the
+        # element before (QS and VS use element_epoch with same_day: previous)
+        (S1, 1, "WEIGHT", "72.4", "kg", 72.4, "Y", 3, SC, "2012-04-02", 1),
+        (S2, 1, "WEIGHT", "70.2", "kg", 70.2, "Y", 3, SC, "2012-04-10", 1),
+        (S2, 2, "WEIGHT", "70.0", "kg", 70, None, 8, BT, "2012-10-07", 181),
+        (S4, 1, "WEIGHT", "81.0", "kg", 81, "Y", 3, SC, "2012-04-30", 1),
     ]
     cm = ["USUBJID", "CMSEQ", "CMTRT", "CMDOSTOT", "CMDOSU", "CMROUTE", "CMSTDTC", "CMSTDY", "CMENRTPT", "CMENTPT"]
     assert rows(sdtm["CM"], cm) == [

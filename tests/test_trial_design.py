@@ -256,6 +256,9 @@ def test_epoch_of_transition_days():
     # same_day="previous": a date-only record on a transition day stays in the element before
     prev = epoch_of(se, keys[:4], dates[:4], same_day="previous").tolist()
     assert prev == ["SCREENING", "SCREENING", "BLINDED TREATMENT", "SCREENING"]
+    # ... but on the first day of the first element there is no element before: that one
+    first_day = epoch_of(se, pd.Series(["S1"]), pd.Series(["2012-03-01"]), same_day="previous")
+    assert first_day.tolist() == ["SCREENING"]
 
 
 # --------------------------------------------------------------------------- SV from records

@@ -307,6 +307,20 @@ def _instant(values: pd.Series, date_only_at: str) -> pd.Series:
 
 
 def epoch_of(se: pd.DataFrame, keys: pd.Series, dates: pd.Series, same_day: str = "next") -> pd.Series:
+    """EPOCH of each (subject, date) from SE; see ``_epoch_at``.
+
+    With ``same_day="previous"`` a date-only record on the first day of the subject's first
+    element (no element before it) still belongs to that first element.
+    """
+    nxt = _epoch_at(se, keys, dates, "next")
+    if same_day == "next":
+        return nxt
+    prev = _epoch_at(se, keys, dates, "previous")
+    out = prev.where(prev.notna(), nxt)
+    return out.astype("object").where(out.notna(), None)
+
+
+def _epoch_at(se: pd.DataFrame, keys: pd.Series, dates: pd.Series, same_day: str = "next") -> pd.Series:
     """EPOCH of each (subject, date) from the subject's SE records.
 
     The element in effect is the last one that started at or before the record's date/time.
