@@ -39,8 +39,10 @@ from cdisc_als.io.sasformats import (
     DEFAULT_FORMAT,
     format_kind,
     from_sas_number,
+    iso_problems,
     parse_format,
     temporal_kind,
+    to_sas_number,
 )
 
 DATASET_JSON_VERSION = "1.1.0"
@@ -182,16 +184,11 @@ def _column(dataset: Dataset, var: Variable, path: Path) -> tuple[dict[str, Any]
         column["length"] = max(var.length or 0, int(lengths.max()) if lengths.size else 0, 1)
     else:
         kind = temporal_kind(series)
-        fmt = parse_format(var.format) if var.format else None
-        fmt_kind = format_kind(fmt)
-        if kind is None and fmt_kind is not None and pd.api.types.is_numeric_dtype(series):
-            series = from_sas_number(series.to_numpy(dtype=np.float64, na_value=np.nan), fmt_kind)
-            series.index = dataset.data.index
-            kind = fmt_kind
-        if kind is not None:
-            if fmt_kind is None:
-                fmt_text, fmt_kind = DEFAULT_FORMAT[kind], kind
-            vals = _iso_values(series, fmt_kind, path, var.name)
+        fmt_kind = format_kind(parse_format(var.format)) if var.format else None
+        if kind is not None and fmt_kind is None:
+            fmt_text, fmt_kind = DEFAULT_FORMAT[kind], kind
+        if fmt_kind is not None:
+            vals = _iso_values(dataset, var, series, fmt_kind, path)
             column["dataType"] = fmt_kind
             column["targetDataType"] = "integer"
         else:
@@ -225,19 +222,33 @@ def _char_values(series: pd.Series) -> np.ndarray:
     return vals
 
 
-def _iso_values(series: pd.Series, kind: str, path: Path, name: str) -> np.ndarray:
-    """ISO 8601 text of date-like values; ``None`` where missing."""
+def _iso_values(dataset: Dataset, var: Variable, series: pd.Series, kind: str, path: Path) -> np.ndarray:
+    """ISO 8601 text (``None`` where missing) of a date-like Num variable.
+
+    Every value goes through its SAS number (days or seconds), so date-like objects and SAS
+    numbers follow one path; a value without an ISO form in whole units is an error.
+    """
+    try:
+        if temporal_kind(series) is not None:
+            numbers = to_sas_number(series, kind)
+        else:
+            numbers = pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (ValueError, TypeError) as exc:
+        raise DataError(path, f"dataset {dataset.name}: not a {kind}: {exc}", field=var.name) from exc
+    bad = iso_problems(numbers, kind)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            path,
+            f"dataset {dataset.name}: {kind} value {numbers[row]!r} (SAS number) has no ISO 8601 form "
+            f"in whole {'days' if kind == 'date' else 'seconds'} ({int(bad.sum())} row(s))",
+            row=row + 1,
+            field=var.name,
+        )
+    stamps = from_sas_number(numbers, kind)
     if kind == "time":
-        if not pd.api.types.is_timedelta64_dtype(series):
-            series = pd.to_timedelta(series.map(lambda v: v.isoformat() if isinstance(v, dt.time) else v))
-        seconds = (series / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64, na_value=np.nan)
-        stamps = pd.Series(pd.to_datetime(np.where(np.isnan(seconds), np.nan, seconds), unit="s"))
-        text = stamps.dt.strftime("%H:%M:%S")
-    else:
-        stamps = pd.to_datetime(series)
-        if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-            stamps = stamps.dt.tz_localize(None)
-        text = stamps.dt.strftime(_ISO[kind])
+        stamps = pd.Series(np.datetime64("2000-01-01T00:00:00", "us") + stamps.to_numpy())
+    text = stamps.dt.strftime({"date": "%Y-%m-%d", "datetime": "%Y-%m-%dT%H:%M:%S", "time": "%H:%M:%S"}[kind])
     vals = text.astype(object).to_numpy(copy=True)
     vals[pd.isna(vals)] = None
     return vals
@@ -305,11 +316,12 @@ def _read_column(col: dict[str, Any], series: pd.Series, path: Path) -> tuple[Va
     var = Variable(name=name, label=col.get("label") or "", format=fmt, datatype=_DEFINE_TYPE.get(dtype))
     if dtype in ("date", "datetime", "time") and target == "integer":
         var.type, var.length = "Num", 8
-        try:
+        text = series.astype(object).where(series.notna(), None).to_numpy()
+        try:  # same units as read_xpt: dates in seconds, datetimes and times in microseconds
             if dtype == "time":
-                values = pd.to_timedelta(series.where(series.notna(), None))
+                values = pd.to_timedelta(text).to_numpy().astype("timedelta64[us]")
             else:
-                values = pd.to_datetime(series, format="ISO8601")
+                values = np.array(text, dtype="datetime64[s]" if dtype == "date" else "datetime64[us]")
         except (ValueError, TypeError) as exc:
             raise DataError(path, f"bad {dtype} value: {exc}", field=name) from exc
         var.format = fmt or DEFAULT_FORMAT[dtype]

@@ -156,9 +156,46 @@ def to_sas_number(series: pd.Series, kind: Kind) -> np.ndarray:
 
 
 def from_sas_number(values: np.ndarray, kind: Kind) -> pd.Series:
-    """``datetime64[ns]`` (date, datetime) or ``timedelta64[ns]`` (time) from SAS numbers."""
+    """``datetime64`` (date: seconds unit, datetime: microseconds) or ``timedelta64[us]`` (time).
+
+    Coarser units than pandas' default nanoseconds keep every SAS date of years 1-9999 (for
+    example the 9999-12-31 placeholder) representable.
+    """
     values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    if kind == "date":
+        units = np.where(missing, 0, np.round(values * 86400)).astype(np.int64)
+        out = np.datetime64("1960-01-01T00:00:00", "s") + units.astype("timedelta64[s]")
+        out[missing] = np.datetime64("NaT")
+        return pd.Series(out)
+    units = np.where(missing, 0, np.round(values * 1e6)).astype(np.int64)
+    delta = units.astype("timedelta64[us]")
     if kind == "time":
-        return pd.Series(pd.to_timedelta(values, unit="s"))
-    unit = "D" if kind == "date" else "s"
-    return pd.Series(pd.to_datetime(values, unit=unit, origin=SAS_EPOCH))
+        delta[missing] = np.timedelta64("NaT")
+        return pd.Series(delta)
+    out = np.datetime64("1960-01-01T00:00:00", "us") + delta
+    out[missing] = np.datetime64("NaT")
+    return pd.Series(out)
+
+
+#: SAS numbers of the first and last ISO 8601 dates (0001-01-01, 9999-12-31).
+FIRST_DAY = (dt.date(1, 1, 1) - dt.date(1960, 1, 1)).days
+LAST_DAY = (dt.date(9999, 12, 31) - dt.date(1960, 1, 1)).days
+
+
+def iso_problems(values: np.ndarray, kind: Kind) -> np.ndarray:
+    """Mask of SAS numbers that have no ISO 8601 form in whole units (days or seconds).
+
+    Dates must be whole days of years 1-9999; datetimes whole seconds in that span; times whole
+    seconds of one day (0 <= t < 86400).
+    """
+    with np.errstate(invalid="ignore"):
+        present = ~np.isnan(values)
+        fractional = present & (values != np.floor(values))
+        if kind == "date":
+            outside = (values < FIRST_DAY) | (values > LAST_DAY)
+        elif kind == "datetime":
+            outside = (values < FIRST_DAY * 86400.0) | (values >= (LAST_DAY + 1) * 86400.0)
+        else:
+            outside = (values < 0) | (values >= 86400)
+    return fractional | (present & outside)
