@@ -76,11 +76,18 @@ def _parse_unique(dtc: pd.Series) -> pd.DataFrame:
     return out
 
 
+def _month_start(y: pd.Series, m: pd.Series) -> np.ndarray:
+    """datetime64[D] of the first day of each (year, month); NaT where either is missing."""
+    ok = (y.notna() & m.notna()).to_numpy()
+    months = np.where(ok, (y.fillna(1970).to_numpy() - 1970) * 12 + (m.fillna(1).to_numpy() - 1), 0).astype("int64")
+    out = months.astype("datetime64[M]").astype("datetime64[D]")
+    return np.where(ok, out, np.datetime64("NaT"))
+
+
 def _days_in_month(y: pd.Series, m: pd.Series) -> pd.Series:
-    first = pd.to_datetime(
-        pd.DataFrame({"year": y.fillna(2000), "month": m.fillna(1), "day": 1}), errors="coerce"
-    )
-    return pd.Series(first.dt.days_in_month.astype("float64").to_numpy(), index=y.index)
+    start = _month_start(y.fillna(2000), m.fillna(1))
+    nxt = (start.astype("datetime64[M]") + 1).astype("datetime64[D]")
+    return pd.Series((nxt - start).astype("int64").astype("float64"), index=y.index)
 
 
 def impute(
@@ -183,12 +190,12 @@ def impute(
 
 
 def _assemble(y: pd.Series, m: pd.Series, d: pd.Series) -> pd.Series:
-    frame = pd.DataFrame({"year": y, "month": m, "day": d})
-    good = frame.notna().all(axis=1)
-    out = pd.Series(pd.NaT, index=y.index, dtype="datetime64[ns]")
-    if good.any():
-        out[good] = pd.to_datetime(frame[good].astype("int64"), errors="coerce")
-    return out
+    """datetime64[ns] from year/month/day floats (numpy calendar arithmetic, no parsing)."""
+    start = _month_start(y, m)
+    ok = ~np.isnat(start) & d.notna().to_numpy()
+    days = np.where(ok, d.fillna(1).to_numpy() - 1, 0).astype("int64").astype("timedelta64[D]")
+    value = np.where(ok, start + days, np.datetime64("NaT"))
+    return pd.Series(value.astype("datetime64[ns]"), index=y.index)
 
 
 def to_datetime(values: pd.Series) -> pd.Series:

@@ -163,6 +163,8 @@ class Evaluator:
         y, n = _as_series(yes, self.index), _as_series(no, self.index)
         if _is_dt(y) or _is_dt(n):
             out = pd.Series(pd.NaT, index=self.index, dtype="datetime64[ns]")
+            y = y if _is_dt(y) else pd.to_datetime(y, errors="coerce").astype("datetime64[ns]")
+            n = n if _is_dt(n) else pd.to_datetime(n, errors="coerce").astype("datetime64[ns]")
         else:
             out = pd.Series(None, index=self.index, dtype="object")
         true = c.fillna(False).to_numpy(dtype=bool)

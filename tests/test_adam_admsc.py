@@ -1,0 +1,165 @@
+"""AdMSC-ALS ADaM from SDTM: hand-checked values on the tiny raw set, invariants on the 40-subject study.
+
+The tiny raw set (tests/data/admsc_tiny_raw, its README tells each subject's story) goes through
+the SDTM specs and then mappings/admsc-als/adam. Expected values are worked out by hand from the
+raw CSV files and the rules written in the ADaM specs:
+  01-001 D4 at day 1 (02 APR 2012), completes the blinded period 29 SEP 2012 and period 2
+         28 MAR 2013 -> period 2 from 30 SEP 2012 on the same dose; alive, censored 28 MAR 2013.
+  01-002 placebo at day 1 (10 APR 2012), AdMSC 2x10^6 at month 6 (07 OCT 2012), withdraws
+         04 JUL 2013; fever on 07 OCT 2012 (the second infusion day) -> period 2, new dose;
+         cramps "UN MAR 2013" -> ASTDT 2013-03-01, ASTDTF D.
+  01-003 screen failure -> not in ADSL.
+  01-004 D1 at day 1 (30 APR 2012), NIV (not PAV) 01 AUG 2012, dies 15 AUG 2012 in period 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdisc_als.adam import derive_study
+from cdisc_als.errors import ConversionLog
+from cdisc_als.study import load_study
+
+S1, S2, S4 = (f"ADMSC-ALS-01-00{i}" for i in (1, 2, 4))
+D1, D2, D4 = ("AdMSC 1x10^6 cells/kg", "AdMSC 2x10^6 cells/kg", "AdMSC 4x10^6 cells/kg")
+
+
+def T(text):
+    return pd.Timestamp(text)
+
+
+def val(v):
+    return None if pd.isna(v) else v
+
+
+@pytest.fixture(scope="module")
+def tiny(repo_root):
+    sdtm_mod = pytest.importorskip("cdisc_als.sdtm")
+    study = load_study(repo_root / "mappings" / "admsc-als")
+    sdtm = sdtm_mod.map_study(study, repo_root / "tests" / "data" / "admsc_tiny_raw", ConversionLog())
+    log = ConversionLog()
+    return derive_study(study, sdtm, log), sdtm, log
+
+
+def by_subject(ds):
+    return ds.data.set_index("USUBJID")
+
+
+def test_adsl_periods_and_treatments(tiny):
+    out, _, log = tiny
+    adsl = by_subject(out["ADSL"])
+    assert list(adsl.index) == [S1, S2, S4]  # the screen failure is left out ...
+    assert "DM record not in ADSL" in " ".join(log.frame()["reason"])  # ... and listed in the log
+    s1, s2, s4 = adsl.loc[S1], adsl.loc[S2], adsl.loc[S4]
+    assert (s1["TRT01A"], s1["TRT02A"], s1["TRT02AN"]) == (D4, D4, 4.0)
+    assert (s1["AP01SDT"], s1["AP01EDT"], s1["AP02SDT"], s1["AP02EDT"]) == (T("2012-04-02"), T("2012-09-29"), T("2012-09-30"), T("2013-03-28"))
+    assert pd.isna(s1["TR02SDT"])  # no infusion in period 2
+    assert (s2["TRT01A"], s2["TRT01AN"], s2["TRT02A"], s2["TRT02AN"]) == ("Placebo", 0.0, D2, 2.0)
+    assert (s2["TR02SDT"], s2["AP02SDT"], s2["AP01EDT"]) == (T("2012-10-07"), T("2012-10-07"), T("2012-10-06"))
+    assert (s4["TRT01A"], val(s4["TRT02A"]), val(s4["AP02SDT"])) == (D1, None, None)  # died in period 1
+
+
+def test_adsl_disposition_death_and_baseline(tiny):
+    adsl = by_subject(tiny[0]["ADSL"])
+    s1, s2, s4 = adsl.loc[S1], adsl.loc[S2], adsl.loc[S4]
+    assert (s1["EOSSTT"], val(s1["DCSREAS"]), s1["EOSDT"], s1["LSTALVDT"]) == ("COMPLETED", None, T("2013-03-28"), T("2013-03-28"))
+    assert (s2["EOSSTT"], s2["DCSREAS"], s2["LSTALVDT"]) == ("DISCONTINUED", "WITHDRAWAL BY SUBJECT", T("2013-07-04"))
+    assert (s4["DTHFL"], s4["DTHDT"], s4["DCSREAS"], s4["DTHCAUS"]) == ("Y", T("2012-08-15"), "DEATH", "Respiratory failure")
+    assert val(s1["DTHFL"]) is None
+    assert [adsl.loc[s, "BALSFRS"] for s in (S1, S2, S4)] == [40.0, 43.0, 32.0]  # screening totals
+    assert [adsl.loc[s, f] for s in (S1, S2, S4) for f in ("SAFFL", "ITTFL", "EFFFL")] == ["Y"] * 9
+    assert (s1["ALSONSIT"], s4["ALSONSIT"]) == ("SPINAL", "BULBAR")
+    assert s1["ONSETDT"] == T("2010-10-15")  # "2010-10" imputed to mid-month
+    assert s1["DURDIS"] == round(((dt.date(2012, 4, 2) - dt.date(2010, 10, 15)).days + 1) / 30.4375, 1)
+
+
+def test_adae_periods_flags_and_imputation(tiny):
+    out, sdtm, _ = tiny
+    adae = out["ADAE"].data
+    assert len(adae) == len(sdtm["AE"].data) == 5  # every AE record, once
+    assert not adae.duplicated(["USUBJID", "AESEQ"]).any()
+    rows = adae.set_index("AETERM")
+    pain, head = rows.loc["pain at liposuction site"], rows.loc["Headache after infusion"]
+    fever, cramps = rows.loc["low grade fever post infusion"], rows.loc["cramps in legs"]
+    resp = rows.loc["acute respiratory failure"]
+    assert (pain["ASTDT"], pain["ASTDY"], val(pain["TRTEMFL"]), val(pain["APERIOD"]), pain["PROCFL"]) == (T("2012-03-20"), -13.0, None, None, "Y")
+    assert (head["ASTDY"], head["TRTEMFL"], head["APERIOD"], head["TRTA"], head["PROCFL"], head["AOCCFL"]) == (1.0, "Y", 1.0, D4, "N", "Y")
+    assert (fever["ASTDT"], fever["APERIOD"], fever["TRTA"], fever["TRTEMFL"], fever["AOCCFL"]) == (T("2012-10-07"), 2.0, D2, "Y", "Y")
+    assert (cramps["ASTDT"], cramps["ASTDTF"], cramps["APERIOD"], cramps["TRTA"], val(cramps["AOCCFL"])) == (T("2013-03-01"), "D", 2.0, D2, None)
+    assert (resp["APERIOD"], resp["TRTA"], resp["ASEV"], resp["ASEVN"]) == (1.0, D1, "SEVERE", 3.0)
+
+
+def test_adtte_event_and_censored(tiny):
+    tte = tiny[0]["ADTTE"].data.set_index(["USUBJID", "PARAMCD"])
+    # day counts: 02 APR 2012 -> 28 MAR 2013 is study day 361; 10 APR 2012 -> 04 JUL 2013 day 451;
+    # 30 APR 2012 -> 15 AUG 2012: 1 + 31 + 30 + 31 + 15 = 108
+    assert [tte.loc[(s, "OS"), "CNSR"] for s in (S1, S2, S4)] == [1.0, 1.0, 0.0]
+    assert [tte.loc[(s, "OS"), "AVAL"] for s in (S1, S2, S4)] == [361.0, 451.0, 108.0]
+    assert tte.loc[(S4, "OS"), "ADT"] == T("2012-08-15") and tte.loc[(S4, "OS"), "EVNTDESC"] == "DEATH"
+    assert tte.loc[(S1, "OS"), "CNSDTDSC"] == "LAST KNOWN ALIVE DATE"
+    assert tte.loc[(S1, "OSM"), "AVAL"] == pytest.approx(361 / 30.4375)
+    # NIV is not permanent assisted ventilation: the composite event of 01-004 is the death
+    assert (tte.loc[(S4, "TTDTRACH"), "CNSR"], tte.loc[(S4, "TTDTRACH"), "EVNTDESC"]) == (0.0, "DEATH")
+
+
+def test_adqsals_total_change_and_slope(tiny):
+    q = tiny[0]["ADQSALS"].data
+    tot = q[(q["USUBJID"] == S1) & (q["PARAMCD"] == "ALSFRTOT")].sort_values("ADT")
+    assert tot["AVAL"].tolist() == [40.0, 39.0, 38.0, 35.0]  # the CRF's own totals (ALSFRSTO)
+    assert tot["ADY"].tolist() == [-28.0, 92.0, 181.0, 361.0]
+    assert [val(v) for v in tot["ABLFL"]] == ["Y", None, None, None]
+    assert tot["CHG"].tolist() == [0.0, -1.0, -2.0, -5.0]
+    assert tot["PCHG"].iloc[-1] == -12.5
+    bulb = q[(q["USUBJID"] == S1) & (q["PARAMCD"] == "ALSFBULB")].sort_values("ADT")["AVAL"].tolist()
+    assert bulb == [11.0, 11.0, 10.0, 10.0]  # speech + salivation + swallowing
+    gastro = q[(q["USUBJID"] == S4) & (q["PARAMCD"] == "ALSFRTOT")].sort_values("ADT")["AVAL"].tolist()
+    assert gastro == [32.0, 31.0, 28.0, 23.0]  # item 5b at month 3 counts as item 5
+    slope = q[(q["USUBJID"] == S1) & (q["PARAMCD"] == "ALSFSLP")]["AVAL"]
+    expected = np.polyfit(np.array([-28, 92, 181, 361]) / 30.4375, [40, 39, 38, 35], 1)[0]
+    assert slope.tolist() == [pytest.approx(expected)]
+
+
+@pytest.mark.slow
+def test_forty_subject_study_invariants(repo_root, tmp_path):
+    synth = pytest.importorskip("cdisc_als.synth")
+    sdtm_mod = pytest.importorskip("cdisc_als.sdtm")
+    lifelines = pytest.importorskip("lifelines")
+    study = load_study(repo_root / "mappings" / "admsc-als")
+    synth.generate_raw(study, tmp_path / "raw")
+    sdtm = sdtm_mod.map_study(study, tmp_path / "raw", ConversionLog())
+    log = ConversionLog()
+    out = derive_study(study, sdtm, log)
+    assert not log.has_errors
+    dm, ds, ae = sdtm["DM"].data, sdtm["DS"].data, sdtm["AE"].data
+    adsl, adae, adtte = out["ADSL"].data, out["ADAE"].data, out["ADTTE"].data
+    randomized = set(ds.loc[ds["DSDECOD"] == "RANDOMIZED", "USUBJID"])
+    assert len(adsl) == len(randomized) == 40 and set(adsl["USUBJID"]) == randomized
+    # every ADAE record traces to exactly one AE record
+    assert len(adae) == len(ae)
+    assert set(zip(adae["USUBJID"], adae["AESEQ"], strict=True)) == set(zip(ae["USUBJID"], ae["AESEQ"], strict=True))
+    os_ = adtte[adtte["PARAMCD"] == "OS"]
+    treated = set(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])
+    deaths = set(dm.loc[(dm["DTHFL"] == "Y") & dm["USUBJID"].isin(treated), "USUBJID"])
+    assert set(os_.loc[os_["CNSR"] == 0, "USUBJID"]) == deaths
+    # Kaplan-Meier median OS from ADTTE = the median from durations computed directly from SDTM
+    kmf = lifelines.KaplanMeierFitter()
+    kmf.fit(os_["AVAL"], event_observed=(os_["CNSR"] == 0))
+    start = pd.to_datetime(dm.set_index("USUBJID")["RFXSTDTC"].str.slice(0, 10), errors="coerce")
+    death = pd.to_datetime(dm.set_index("USUBJID")["DTHDTC"].str.slice(0, 10), errors="coerce")
+    dates = pd.concat([
+        pd.DataFrame({"USUBJID": ds["USUBJID"], "D": ds["DSSTDTC"]}),
+        pd.DataFrame({"USUBJID": ae["USUBJID"], "D": ae["AEENDTC"]}),
+        pd.DataFrame({"USUBJID": ae["USUBJID"], "D": ae["AESTDTC"]}),
+        pd.DataFrame({"USUBJID": sdtm["QS"].data["USUBJID"], "D": sdtm["QS"].data["QSDTC"]}),
+    ])
+    dates["D"] = pd.to_datetime(dates["D"].astype("string").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    last = dates.groupby("USUBJID")["D"].max()
+    subj = sorted(treated)
+    end = death.reindex(subj).fillna(last.reindex(subj))
+    days = (end - start.reindex(subj)).dt.days + 1
+    direct = lifelines.KaplanMeierFitter().fit(days, event_observed=death.reindex(subj).notna())
+    assert kmf.median_survival_time_ == direct.median_survival_time_
