@@ -326,3 +326,19 @@ def test_read_xpt_decodes_cp1252(reference_dir: Path) -> None:
     ts = read_xpt(reference_dir / "cdiscpilot01" / "sdtm" / "ts.xpt")
     assert ts.name == "TS"
     assert ts.data["TSVAL"].str.contains("\u2019").sum() >= 1
+
+
+def test_far_dates_survive_both_ways(tmp_path: Path) -> None:
+    """9999-12-31 (a common placeholder) is beyond pandas' nanosecond range but a valid SAS date."""
+    data = pd.DataFrame({"AENDT": [dt.date(9999, 12, 31), dt.date(1582, 10, 15)]})
+    ds = Dataset("ADXX", data, variables=[Variable("AENDT", type="Num", format="DATE9.")])
+    path = write_xpt(ds, tmp_path / "adxx.xpt")
+    frame, _ = _read(path)
+    # 1960-01-01 -> 9999-12-31 and 1582-10-15 -> 1960-01-01, counted with the proleptic calendar
+    assert frame["AENDT"].tolist() == [
+        (dt.date(9999, 12, 31) - dt.date(1960, 1, 1)).days,
+        -(dt.date(1960, 1, 1) - dt.date(1582, 10, 15)).days,
+    ]
+    assert frame["AENDT"].tolist()[0] == 2936549.0
+    back = read_xpt(path)
+    assert back.data["AENDT"].tolist() == [pd.Timestamp("9999-12-31"), pd.Timestamp("1582-10-15")]

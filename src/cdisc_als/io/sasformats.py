@@ -138,10 +138,12 @@ def to_sas_number(series: pd.Series, kind: Kind) -> np.ndarray:
             text = series.map(lambda v: v.isoformat() if isinstance(v, dt.time) else v)
             delta = pd.to_timedelta(text, errors="raise")
         return (delta / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64, na_value=np.nan)
-    stamps = _naive(pd.to_datetime(series, errors="raise"))
-    seconds = ((stamps - SAS_EPOCH) / pd.Timedelta(seconds=1)).to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = _naive(series).to_numpy()
+    else:  # date/datetime objects (or ISO text); numpy's units reach years 1-9999 and beyond
+        objects = series.astype(object).where(series.notna(), None).to_numpy()
+        stamps = np.array(objects, dtype="datetime64[us]")
+    seconds = (stamps - np.datetime64("1960-01-01T00:00:00", "us")) / np.timedelta64(1, "s")
     if kind == "datetime":
         return seconds
     days = seconds / 86400.0
