@@ -312,11 +312,27 @@ def epoch_of(se: pd.DataFrame, keys: pd.Series, dates: pd.Series, same_day: str 
     With ``same_day="previous"`` a date-only record on the first day of the subject's first
     element (no element before it) still belongs to that first element.
     """
-    nxt = _epoch_at(se, keys, dates, "next")
-    if same_day == "next":
-        return nxt
-    prev = _epoch_at(se, keys, dates, "previous")
-    out = prev.where(prev.notna(), nxt)
+    def compute(k: pd.Series, d: pd.Series) -> pd.Series:
+        nxt = _epoch_at(se, k, d, "next")
+        if same_day == "next":
+            return nxt
+        prev = _epoch_at(se, k, d, "previous")
+        return prev.where(prev.notna(), nxt)
+
+    return per_unique(keys, dates, compute)
+
+
+def per_unique(keys: pd.Series, dates: pd.Series, compute: Any) -> pd.Series:
+    """``compute(keys, dates)`` on the distinct (key, date) pairs only, broadcast back.
+
+    A questionnaire has a dozen records per subject and date: working on the distinct pairs
+    keeps the date parsing and the as-of merge proportional to visits, not to records.
+    """
+    pairs = pd.DataFrame({"k": keys.astype("string").to_numpy(), "d": dates.astype("string").to_numpy()})
+    uniq = pairs.drop_duplicates(ignore_index=True).copy()
+    uniq["_e"] = pd.Series(compute(uniq["k"], uniq["d"])).astype("object").to_numpy()
+    out = pairs.merge(uniq, on=["k", "d"], how="left")["_e"]
+    out.index = keys.index
     return out.astype("object").where(out.notna(), None)
 
 
@@ -395,18 +411,20 @@ def op_element_epoch(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> 
     key = arg.get("key", "USUBJID")
     se = _frame(ctx, arg.get("se", "SE"))
     same_day = arg.get("same_day", "next")
-    dates = frame[arg["date"]]
     if not arg.get("partial", True):
-        return epoch_of(se, frame[key], dates, same_day)
-    lo, hi = partial_bounds(dates)
-    first = epoch_of(se, frame[key], lo, same_day)
-    last = epoch_of(se, frame[key], hi, same_day)
-    full = complete_date(dates.astype("string"))
-    # a complete date/time keeps its own precision (times compared)
-    exact = epoch_of(se, frame[key], dates.where(full), same_day)
-    agree = first.notna() & (first == last)
-    out = exact.where(full, first.where(agree))
-    return out.astype("object").where(out.notna(), None)
+        return epoch_of(se, frame[key], frame[arg["date"]], same_day)
+
+    def compute(keys: pd.Series, dates: pd.Series) -> pd.Series:
+        lo, hi = partial_bounds(dates)
+        full = complete_date(dates)
+        # a complete date/time keeps its own precision (times compared)
+        exact = epoch_of(se, keys, dates.where(full), same_day)
+        first = epoch_of(se, keys, lo, same_day)
+        last = epoch_of(se, keys, hi, same_day)
+        agree = first.notna() & (first == last)
+        return exact.where(full, first.where(agree))
+
+    return per_unique(frame[key], frame[arg["date"]], compute)
 
 
 # --------------------------------------------------------------------------- SV
