@@ -40,7 +40,7 @@ def _sort_key(s: pd.Series) -> pd.Series:
     """Sort numbers as numbers even when stored as text; nulls last (as SAS sorts them first, we
     choose last so that records with a date come before undated ones)."""
     if s.dtype == object:
-        num = pd.to_numeric(s, errors="coerce")
+        num = expr.by_unique(s, lambda u: pd.to_numeric(u, errors="coerce"))
         if num.notna().sum() == s.notna().sum() and s.notna().any():
             return num
     return s

@@ -243,16 +243,19 @@ def _if_else(cond: Any, a: Any, b: Any) -> Any:
     return a if cond else b
 
 
-def _contains(x: Any, pat: str) -> Any:
+def _bool_str(x: Any, vec: Callable[[pd.Series], pd.Series], one: Callable[[str], bool]) -> Any:
+    """A text predicate, computed once per distinct value of a column (nulls: False)."""
     if isinstance(x, pd.Series):
-        return _text(x).str.contains(pat, regex=False, na=False)
-    return x is not None and pat in str(x)
+        return by_unique(_text(x), lambda u: vec(u).astype(bool), fill=False).astype(bool)
+    return x is not None and one(str(x))
+
+
+def _contains(x: Any, pat: str) -> Any:
+    return _bool_str(x, lambda u: u.str.contains(pat, regex=False, na=False), lambda v: pat in v)
 
 
 def _matches(x: Any, pat: str) -> Any:
-    if isinstance(x, pd.Series):
-        return _text(x).str.fullmatch(pat, na=False)
-    return x is not None and re.fullmatch(pat, str(x)) is not None
+    return _bool_str(x, lambda u: u.str.fullmatch(pat, na=False), lambda v: re.fullmatch(pat, v) is not None)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -266,8 +269,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "num": _num,
     "str": _text,
     "substr": _substr,
-    "startswith": lambda x, p: _text(x).str.startswith(p, na=False) if isinstance(x, pd.Series) else str(x).startswith(p),
-    "endswith": lambda x, p: _text(x).str.endswith(p, na=False) if isinstance(x, pd.Series) else str(x).endswith(p),
+    "startswith": lambda x, p: _bool_str(x, lambda u: u.str.startswith(p, na=False), lambda v: v.startswith(p)),
+    "endswith": lambda x, p: _bool_str(x, lambda u: u.str.endswith(p, na=False), lambda v: v.endswith(p)),
     "contains": _contains,
     "matches": _matches,
     "coalesce": _coalesce,
