@@ -208,3 +208,31 @@ def test_conform_orders_types_and_checks_core(tmp_path):
     assert f[f["reason"] == "required variable SEX is null"]["row"].tolist() == [2]
     with pytest.raises(SpecError, match="BOGUS"):
         conform_dataset(pd.DataFrame({"BOGUS": [1]}), meta, log)
+
+
+def test_union_of_sources_keeps_each_file_and_row(tmp_path, raw):
+    AE_RAW.iloc[:2].to_csv(raw / "ae_site2.csv", index=False)
+    spec = AE_SPEC.replace("from: ae\n", "from: [ae, ae_site2]\n")
+    out, log = run(tmp_path, raw, {"dm": DM_SPEC, "ae": spec})
+    # 3 records from ae.csv (as before) + 2 from ae_site2.csv (both subject 001)
+    assert len(out["AE"]) == 5
+    assert list(out["AE"].data.query("USUBJID == 'TEST-01-01-001'")["AESEQ"]) == [1, 2, 3, 4]
+    f = log.frame()
+    assert set(f.loc[f["reason"] == "subject not in DM", "source"]) == {"ae.csv"}
+
+
+def test_dm_supp_without_idvar_and_helper_variables(tmp_path, raw):
+    spec = DM_SPEC + """  _AGEGRP: {expr: "if_else(isnull(AGE), None, if_else(AGE >= 60, '>=60', '<60'))"}
+supp:
+  idvar: null
+  variables:
+    AGEGRP: {label: Age Group, value: _AGEGRP, origin: Derived}
+"""
+    out, _ = run(tmp_path, raw, {"dm": spec})
+    assert "_AGEGRP" not in out["DM"].data.columns
+    supp = out["SUPPDM"].data
+    assert supp[["USUBJID", "QNAM", "QVAL"]].values.tolist() == [
+        ["TEST-01-01-001", "AGEGRP", "<60"], ["TEST-01-01-002", "AGEGRP", ">=60"]
+    ]  # 003's age is not a number: no SUPP record
+    assert supp["IDVAR"].isna().all() and supp["IDVARVAL"].isna().all()
+    assert out["SUPPDM"].var("QNAM").label == "Qualifier Variable Name"
