@@ -327,3 +327,17 @@ def test_element_epoch_places_partial_dates_inside_one_element(study):
                             "BLINDED TREATMENT"]
     strict = REGISTRY["element_epoch"].func(ctx, frame, {"date": "AESTDTC", "se": "SE", "partial": False})
     assert strict.tolist() == [None, None, None, None, "SCREENING", "BLINDED TREATMENT"]
+
+
+def test_actual_arm_logs_an_unmapped_dose_with_its_row(study):
+    frame = pd.DataFrame({"SUBJID": ["A"]})
+    infusions = pd.DataFrame({"SUBJID": ["A", "A"], "DOSE": ["0", "3000000"], "DATE": ["2012-04-01", "2012-10-01"],
+                              "__row__": [1, 2], "__source__": ["infusion.csv", "infusion.csv"]})
+    ctx = _ctx(study, INFUSION=infusions)
+    act = REGISTRY["actual_arm"].func(ctx, frame, {
+        "dataset": "infusion", "key": "SUBJID", "column": "DOSE", "order_by": "DATE",
+        "map": {"0": "PBO", "1000000": "D1", "2000000": "D2", "4000000": "D4"}})
+    # the unmapped second infusion is left out: the subject reads as the truncated arm PBO
+    assert act.tolist() == ["PBO"]
+    log = ctx.log.frame()
+    assert log[["source", "row", "field", "value"]].values.tolist() == [["infusion.csv", 2, "DOSE", "3000000"]]
