@@ -111,6 +111,10 @@ def test_adqsals_total_change_and_slope(tiny):
     tot = q[(q["USUBJID"] == S1) & (q["PARAMCD"] == "ALSFRTOT")].sort_values("ADT")
     assert tot["AVAL"].tolist() == [40.0, 39.0, 38.0, 35.0]  # the CRF's own totals (ALSFRSTO)
     assert tot["ADY"].tolist() == [-28.0, 92.0, 181.0, 361.0]
+    # windows: target day 1 + round(30.4375 m): M3 92 (78-107), M6 184 (154-199), M12 366 (321-412)
+    assert tot["AVISIT"].tolist() == ["BASELINE", "MONTH 3", "MONTH 6", "MONTH 12"]
+    assert tot["AWTDIFF"].tolist() == [29.0, 0.0, 3.0, 5.0]
+    assert tot["ANL01FL"].tolist() == ["Y"] * 4
     assert [val(v) for v in tot["ABLFL"]] == ["Y", None, None, None]
     assert tot["CHG"].tolist() == [0.0, -1.0, -2.0, -5.0]
     assert tot["PCHG"].iloc[-1] == -12.5
