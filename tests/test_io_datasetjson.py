@@ -163,3 +163,17 @@ def test_pilot_adsl_as_dataset_json(reference_dir: Path, tmp_path: Path, dataset
     pd.testing.assert_frame_equal(back.data, adsl.data, check_dtype=False)
     assert [v.label for v in back.variables] == [v.label for v in adsl.variables]
     assert [v.format for v in back.variables] == [v.format for v in adsl.variables]
+
+
+def test_integer_dtype_without_datatype_is_integer(tmp_path: Path) -> None:
+    data = pd.DataFrame({"AESEQ": pd.Series([1, None, 3], dtype="Int64"), "X": [1.0, 2.0, 3.0]})
+    doc = json.loads(write_datasetjson(Dataset("AE", data), tmp_path / "ae.json").read_text("utf-8"))
+    assert [c["dataType"] for c in doc["columns"]] == ["integer", "double"]
+    assert doc["rows"] == [[1, 1.0], [None, 2.0], [3, 3.0]]
+
+
+def test_ndjson_reader_tolerates_blank_lines(tmp_path: Path) -> None:
+    path = write_datasetjson(_adsl(), tmp_path / "adsl.ndjson", ndjson=True)
+    lines = path.read_text("utf-8").splitlines()
+    path.write_text("\n".join([lines[0], "", *lines[1:], "", ""]), "utf-8")
+    assert len(read_datasetjson(path)) == 3

@@ -101,7 +101,9 @@ def stage_datasetjson(
             handle.write(json.dumps(meta, ensure_ascii=False, allow_nan=False))
             handle.write("\n")
             dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-            handle.writelines(f"{line}\n" for line in map(dumps, rows))
+            if rows:
+                handle.write("\n".join(map(dumps, rows)))
+                handle.write("\n")
         else:
             document = {**meta, "rows": rows}
             json.dump(document, handle, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -201,7 +203,10 @@ def _column(dataset: Dataset, var: Variable, path: Path) -> tuple[dict[str, Any]
                 raise DataError(path, f"dataset {dataset.name}: infinite value", row=row, field=var.name)
             missing = np.isnan(numbers)
             whole = bool(np.all(missing | (numbers == np.round(numbers)))) and bool(np.all(missing | (np.abs(numbers) < 2**53)))
-            if (var.datatype or "").lower() == "integer" and whole:
+            integer = (var.datatype or "").lower() == "integer" or (
+                var.datatype is None and pd.api.types.is_integer_dtype(series)
+            )
+            if integer and whole:
                 column["dataType"] = "integer"
                 vals = np.where(missing, 0, numbers).astype(np.int64).astype(object)
             else:
@@ -278,7 +283,9 @@ def read_datasetjson(path: str | Path) -> Dataset:
         with open(path, encoding="utf-8-sig") as handle:
             if path.suffix.lower() == ".ndjson":
                 meta = json.loads(handle.readline())
-                rows = [json.loads(line) for line in handle if line.strip()]
+                # one parse of all row lines as one array (JSON text never holds a raw newline)
+                lines = filter(None, map(str.strip, handle.read().splitlines()))
+                rows = json.loads("[" + ",".join(lines) + "]")
             else:
                 meta = json.load(handle)
                 rows = meta.pop("rows", [])
