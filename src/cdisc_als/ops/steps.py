@@ -76,23 +76,24 @@ def transpose(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     mapping = {str(c): str(c) for c in cols} if isinstance(cols, list) else {str(k): str(v) for k, v in cols.items()}
     ids = list(arg.get("id") or [c for c in frame.columns if c not in mapping and c not in INTERNAL_COLUMNS])
     ids += [c for c in INTERNAL_COLUMNS if c in frame.columns]
-    work = frame[ids + list(mapping)].copy()
-    work["_pos"] = np.arange(len(work))
-    long = work.melt(id_vars=ids + ["_pos"], value_vars=list(mapping), var_name=arg["name"], value_name=arg["value"])
-    order = {c: i for i, c in enumerate(mapping)}
-    long["_c"] = long[arg["name"]].map(order)
-    long[arg["name"]] = long[arg["name"]].map(mapping)
-    long = long.sort_values(["_pos", "_c"], kind="mergesort")
+    wide = frame[list(mapping)]
+    values = wide.to_numpy(dtype=object)
     if arg.get("dropna", True):
-        v = long[arg["value"]]
-        blank = is_blank(v)
-        long = long[~blank]
-        empty = ~work["_pos"].isin(long["_pos"])
+        keep = ~pd.concat([is_blank(wide[c]) for c in mapping], axis=1).to_numpy()
+    else:
+        keep = np.ones(values.shape, dtype=bool)
+    # row-major nonzero: record order, then the listed column order
+    rows, cols_idx = np.nonzero(keep)
+    long = frame[ids].iloc[rows].reset_index(drop=True)
+    long[arg["name"]] = np.asarray(list(mapping.values()), dtype=object)[cols_idx]
+    long[arg["value"]] = values[rows, cols_idx]
+    empty = ~keep.any(axis=1)
+    if empty.any():
         ctx.log_rows(
-            frame.reset_index(drop=True), pd.Series(empty.to_numpy()),
+            frame, pd.Series(empty, index=frame.index),
             arg.get("reason", "no value in any transposed column"), severity="info", dropped=True,
         )
-    return long.drop(columns=["_pos", "_c"]).reset_index(drop=True)
+    return long
 
 
 JOIN_SCHEMA = {

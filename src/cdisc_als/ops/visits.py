@@ -101,7 +101,8 @@ def visit(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.Series:
         work["unp"] = unplanned.to_numpy()
         work["pos"] = np.arange(len(frame))
         work = work.sort_values(["by", "d", "row", "pos"], kind="mergesort", na_position="last")
-        base = work.groupby("by", sort=False)["num"].transform(lambda s: s.ffill().cummax()).fillna(0)
+        filled = work.groupby("by", sort=False)["num"].ffill()
+        base = filled.groupby(work["by"], sort=False).cummax().fillna(0)
         key = work["d"].astype(str) + "|" + work["row"].astype(str)
         rank = (
             work.assign(base=base, key=key)[work["unp"]]
