@@ -342,3 +342,17 @@ def test_far_dates_survive_both_ways(tmp_path: Path) -> None:
     assert frame["AENDT"].tolist()[0] == 2936549.0
     back = read_xpt(path)
     assert back.data["AENDT"].tolist() == [pd.Timestamp("9999-12-31"), pd.Timestamp("1582-10-15")]
+
+
+def test_non_text_in_char_column_names_its_row(tmp_path: Path) -> None:
+    ds = Dataset("T", pd.DataFrame({"A": ["x", None, 3, "y"]}), variables=[Variable("A")])
+    err = _bad(tmp_path, ds, "variable A, row 3", "non-text value 3", "1 problem(s)")
+    assert (err.row, err.field) == (3, "A")
+
+
+def test_time_objects_become_seconds(tmp_path: Path) -> None:
+    data = pd.DataFrame({"ATM": [dt.time(13, 30), None, dt.time(0, 0, 1)], "N": [1.0, 2.0, 3.0]})
+    ds = Dataset("ADXX", data, variables=[Variable("ATM", type="Num", format="TIME8."), Variable("N", type="Num")])
+    frame, _ = _read(write_xpt(ds, tmp_path / "adxx.xpt"))
+    assert frame["ATM"].tolist()[0::2] == [13 * 3600 + 30 * 60, 1]
+    assert np.isnan(frame["ATM"].tolist()[1])

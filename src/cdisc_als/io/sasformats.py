@@ -135,8 +135,8 @@ def to_sas_number(series: pd.Series, kind: Kind) -> np.ndarray:
         if pd.api.types.is_timedelta64_dtype(series):
             delta = series
         else:
-            text = series.map(lambda v: v.isoformat() if isinstance(v, dt.time) else v)
-            delta = pd.to_timedelta(text, errors="raise")
+            # str(datetime.time) is its ISO form "HH:MM:SS[.ffffff]"
+            delta = pd.to_timedelta(series.astype(str).where(series.notna(), None), errors="raise")
         return (delta / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.api.types.is_datetime64_any_dtype(series):
         stamps = _naive(series).to_numpy()

@@ -172,7 +172,7 @@ class Checker:
         try:
             text = Text.encode(series)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            bad = series.map(lambda v: not (v is None or isinstance(v, str) or v != v))
+            bad = ~series.map(type).isin([str, type(None)]) & series.notna()
             row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
             self.add(var.name, f"Char variable holds a non-text value {series.iloc[row - 1]!r}", row)
             return Text.blank(len(series))
@@ -299,7 +299,8 @@ def check_dataset(
             columns.append(Column(var.name, var_label, False, 8, fmt, nums=nums))
         else:
             chk.add(var.name, f"type {var.type!r} is neither Char nor Num")
-    _check_trailing_blank(chk, columns, len(frame))
+    if not chk.problems:  # a refused column is replaced by blanks: do not judge those
+        _check_trailing_blank(chk, columns, len(frame))
     chk.raise_if_any()
     return label, columns
 
