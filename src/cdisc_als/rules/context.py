@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.rules.ct_adapter import CtAdapter
-from cdisc_als.rules.frame import Target
+from cdisc_als.rules.frame import TEXT, Target
 from cdisc_als.rules.meta import MetaLookup
 
 
@@ -25,6 +25,7 @@ class Context:
     meta: MetaLookup = field(default=lambda name: None)
     define: Any = None  # cdisc_als.rules.define_check.DefineDoc
     _subject_maps: dict[tuple[str, str], pd.Series] = field(default_factory=dict)
+    _per_row: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
 
     def target(self, name: str) -> Target | None:
         return self.targets.get(name.upper())
@@ -42,9 +43,14 @@ class Context:
             m = pd.Series(vals.to_numpy(), index=subj.to_numpy())
             m = m[~m.index.isna()]
             self._subject_maps[key] = m[~m.index.duplicated(keep="first")]
-        mapping = self._subject_maps[key]
-        out = t.text("USUBJID").map(mapping)
-        return out.astype("string")
+        rkey = (t.name, ds_name.upper(), var)
+        if rkey not in self._per_row:
+            mapping = self._subject_maps[key]
+            codes = pd.Index(mapping.index).get_indexer(t.text("USUBJID"))
+            vals = mapping.to_numpy(dtype=object, na_value=None)
+            out = np.where(codes >= 0, vals[np.maximum(codes, 0)] if len(vals) else None, None)
+            self._per_row[rkey] = pd.Series(out, index=t.frame.index, dtype=object).astype(TEXT)
+        return self._per_row[rkey]
 
     def column(self, t: Target, ref: str) -> pd.Series:
         """A local column (``--STDTC``) or a subject-level one from another dataset (``DM.X``)."""

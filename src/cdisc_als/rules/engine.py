@@ -58,8 +58,7 @@ def _annotate(rule: Rule, t: Target, found: pd.DataFrame) -> pd.DataFrame:
     def pick(var: str | None) -> np.ndarray:
         out = np.full(n, None, dtype=object)
         if var and var in t.columns and has_row.any():
-            col = t.text(var).to_numpy(dtype=object, na_value=None)
-            out[has_row] = col[pos[has_row]]
+            out[has_row] = t.obj(var)[pos[has_row]]
         return out
 
     seq_var = f"{t.prefix}SEQ" if t.prefix else ("ASEQ" if "ASEQ" in t.columns else None)
@@ -109,10 +108,12 @@ def validate_datasets(
         ctx.define = load_define(Path(define))
     parts: list[pd.DataFrame] = []
     run: dict[str, int] = {}
+    timing: dict[str, float] = {}
     skipped: list[dict[str, str]] = []
     for rule in rules:
         if standard not in rule.standards:
             continue
+        t_rule = time.perf_counter()
         op = OPERATORS[rule.check["op"]]
         args: dict[str, Any] = {k: v for k, v in rule.check.items() if k != "op"}
         if op.scope == "study":
@@ -126,6 +127,7 @@ def validate_datasets(
                     Dataset(str(name), pd.DataFrame()), standard, lookup
                 )
                 parts.append(_annotate(rule, t, grp[HIT_COLUMNS].reset_index(drop=True)))
+            timing[rule.id] = time.perf_counter() - t_rule
             continue
         for t in targets.values():
             if not applies(rule, t):
@@ -141,6 +143,7 @@ def validate_datasets(
             run[rule.id] = run.get(rule.id, 0) + 1
             if found is not None and len(found):
                 parts.append(_annotate(rule, t, found))
+        timing[rule.id] = time.perf_counter() - t_rule
     findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
     for col in ("variable", "usubjid", "seq", "value", "expected"):
         findings[col] = findings[col].astype("object").where(findings[col].notna(), None)
@@ -154,4 +157,5 @@ def validate_datasets(
         skipped=skipped,
         define=Path(define) if define else None,
         seconds=time.perf_counter() - start,
+        rule_seconds=timing,
     )

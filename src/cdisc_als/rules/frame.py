@@ -8,7 +8,6 @@ two hundred rules over a million-row QS does the conversion once, not two hundre
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +27,7 @@ class Target:
     _text: dict[str, pd.Series] = field(default_factory=dict)
     _num: dict[str, pd.Series] = field(default_factory=dict)
     _raw: dict[str, pd.Series] = field(default_factory=dict)
+    _arrow: dict[str, object] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -79,8 +79,20 @@ class Target:
     def raw(self, var: str) -> pd.Series:
         """Column as unstripped text (for checks on the stored bytes: length, ASCII, spaces)."""
         if var not in self._raw:
-            self._raw[var] = self.ds.data[var].astype("string")
+            self._raw[var] = self.ds.data[var].astype(TEXT)
         return self._raw[var]
+
+    def arrow(self, var: str):
+        """Column as an Arrow string array (stored text, unstripped) for Arrow compute kernels."""
+        if var not in self._arrow:
+            import pyarrow as pa
+
+            col = self.ds.data[var]
+            try:  # straight from the object column: no intermediate pandas string array
+                self._arrow[var] = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                self._arrow[var] = pa.array(self.raw(var).array, type=pa.string())
+        return self._arrow[var]
 
     def num(self, var: str) -> pd.Series:
         """Column as float (non-numeric text -> NaN)."""
@@ -90,10 +102,19 @@ class Target:
             if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
                 self._num[var] = col.astype("float64")
             else:
-                self._num[var] = pd.to_numeric(self.text(var), errors="coerce").astype("float64")
+                self._num[var] = text_to_float(self.text(var))
         return self._num[var]
 
+    def obj(self, var: str) -> np.ndarray:
+        """Text column as a numpy object array (None for null), for building finding rows."""
+        key = "\x00obj:" + var
+        if key not in self._raw:
+            self._raw[key] = self.text(var).to_numpy(dtype=object, na_value=None)
+        return self._raw[key]
+
     def null(self, var: str) -> np.ndarray:
+        if self.is_numeric_col(var):
+            return self.ds.data[self.resolve(var)].isna().to_numpy()
         return self.text(var).isna().to_numpy()
 
     def is_numeric_col(self, var: str) -> bool:
@@ -101,22 +122,38 @@ class Target:
         return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
-_INT_LIKE = re.compile(r"^-?\d+\.0$")
+NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+TEXT = "string[pyarrow]"  # Arrow-backed strings: isin/regex/strip run in C (RE2), 5-10x faster
+
+
+def text_to_float(s: pd.Series) -> pd.Series:
+    """Numbers written as text -> float64 (anything else NaN), with Arrow kernels (no Python loop)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s.astype(TEXT).array, type=pa.string())
+    ok = pc.fill_null(pc.match_substring_regex(arr, NUMBER_RE), False)
+    vals = pc.cast(pc.if_else(ok, arr, pa.scalar(None, pa.string())), pa.float64())
+    return pd.Series(vals.to_numpy(zero_copy_only=False), index=s.index, dtype="float64")
 
 
 def as_text(col: pd.Series) -> pd.Series:
     """Text view of a column used by every comparison: NaN/blank -> <NA>, integral floats -> '3'."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if pd.api.types.is_datetime64_any_dtype(col):
         out = col.dt.strftime("%Y-%m-%dT%H:%M:%S").str.replace("T00:00:00", "", regex=False)
-        return out.astype("string")
+        return out.astype(TEXT)
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        f = col.astype("float64")
-        out = pd.Series(pd.NA, index=col.index, dtype="string")
-        ok = f.notna().to_numpy()
-        integral = ok & np.isfinite(f.to_numpy()) & (np.mod(f.fillna(0).to_numpy(), 1) == 0)
-        out[integral] = f[integral].astype("int64").astype(str)
-        other = ok & ~integral
-        out[other] = f[other].astype(str)
-        return out
-    s = col.astype("string").str.strip()
+        f = col.astype("float64").to_numpy()
+        finite = np.isfinite(f)
+        integral = finite & (np.mod(np.where(finite, f, 0), 1) == 0)
+        ints = pc.cast(pa.array(np.where(integral, f, 0).astype("int64")), pa.string())
+        if (finite & ~integral).any():
+            other = pa.array(np.where(finite & ~integral, f, 0).astype(str), type=pa.string())
+            ints = pc.if_else(pa.array(integral), ints, other)
+        arr = pc.if_else(pa.array(finite), ints, pa.scalar(None, pa.string()))
+        return pd.Series(pd.arrays.ArrowStringArray(arr), index=col.index)
+    s = col.astype(TEXT).str.strip()
     return s.mask(s == "")

@@ -55,6 +55,16 @@ FILE_SCHEMA: dict[str, Any] = {
 }
 
 
+_VALIDATORS: dict[str, Validator] = {}
+
+
+def _validator(key: str, schema: dict[str, Any]) -> Validator:
+    """One cerberus Validator per schema, reused (building one normalizes the schema: slow)."""
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = Validator(schema)
+    return _VALIDATORS[key]
+
+
 def _null_keys(preds):
     if not isinstance(preds, list):
         return preds
@@ -72,7 +82,7 @@ def load_rule_file(path: str | Path) -> list[Rule]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise SpecError(path, "", f"cannot read rule file: {exc}") from exc
-    v = Validator(FILE_SCHEMA)
+    v = _validator("file", FILE_SCHEMA)
     if not isinstance(doc, dict) or not v.validate(doc):
         raise SpecError(path, "", f"bad rule file layout: {v.errors if isinstance(doc, dict) else 'not a mapping'}")
     defaults = doc.get("defaults") or {}
@@ -84,20 +94,20 @@ def load_rule_file(path: str | Path) -> list[Rule]:
         entry["when"] = _null_keys(entry.get("when") or [])
         if isinstance(entry.get("check"), dict) and "other_when" in entry["check"]:
             entry["check"] = {**entry["check"], "other_when": _null_keys(entry["check"]["other_when"])}
-        rv = Validator(RULE_SCHEMA)
+        rv = _validator("rule", RULE_SCHEMA)
         if not rv.validate(entry):
             raise SpecError(path, f"rule {rid}", f"invalid rule: {rv.errors}")
         preds = [("when", p) for p in entry.get("when") or []]
         preds += [("other_when", p) for p in entry["check"].get("other_when") or []]
         for j, (where, pred) in enumerate(preds):
-            pv = Validator(PREDICATE_SCHEMA)
+            pv = _validator("predicate", PREDICATE_SCHEMA)
             if not isinstance(pred, dict) or not pv.validate(pred):
                 raise SpecError(path, f"rule {rid}", f"{where} predicate {pred!r}: {getattr(pv, 'errors', '')}")
             if sum(1 for k in TESTS if k in pred) != 1:
                 raise SpecError(path, f"rule {rid}", f"{where}[{j}] needs exactly one test of {TESTS}")
         check = dict(entry["check"])
         op = OPERATORS[check.pop("op")]
-        cv = Validator(op.schema)
+        cv = _validator(f"op:{op.name}", op.schema)
         if not cv.validate(check):
             raise SpecError(path, f"rule {rid}", f"check {op.name}: {cv.errors}")
         cdisc = entry.get("cdisc_id") or []

@@ -70,6 +70,7 @@ class Report:
     skipped: list[dict[str, str]] = field(default_factory=list)  # rules that could not run
     define: Path | None = None
     seconds: float = 0.0
+    rule_seconds: dict[str, float] = field(default_factory=dict)  # time spent per rule
 
     def count(self, severity: str | None = None) -> int:
         if severity is None:

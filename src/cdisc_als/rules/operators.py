@@ -70,6 +70,8 @@ def hits(mask: np.ndarray, variable: str, values: Any, expected: Any) -> pd.Data
         return empty_hits()
 
     def pick(v):
+        if callable(v):
+            return np.asarray(v(idx), dtype=object)
         if isinstance(v, pd.Series):
             return v.iloc[idx].astype("object").to_numpy()
         return v
@@ -102,8 +104,34 @@ def present_vars(t: Target, patterns: list[str], require_all: bool = False) -> l
     return have
 
 
-def key_text(t: Target, var: str) -> pd.Series:
-    return t.text(var)
+def joined(parts: list[pd.Series], idx: np.ndarray, sep: str = ", ") -> np.ndarray:
+    """Values of several columns shown as one string, built only for the rows ``idx``."""
+    out = None
+    for p in parts:
+        col = p.iloc[idx].astype("object").fillna("").astype(str).to_numpy()
+        out = col if out is None else np.char.add(np.char.add(out.astype(str), sep), col)
+    return out if out is not None else np.array([], dtype=object)
+
+
+def joint_codes(local: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """Integer keys for multi-column rows of two tables, equal exactly when all columns are equal."""
+    n = len(local[0]) if local else 0
+    lk = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(len(other[0]) if other else 0, dtype=np.int64)
+    for a, b in zip(local, other, strict=True):
+        codes, uniques = pd.factorize(pd.concat([a, b], ignore_index=True))
+        base = len(uniques) + 1
+        lk = lk * base + codes[:n] + 1
+        ok = ok * base + codes[n:] + 1
+    return lk, ok
+
+
+def composite_key(parts: list[pd.Series]) -> pd.Series:
+    """One string key per row from several text columns (vectorized), <NA> when any part is null."""
+    out = parts[0].astype("string")
+    for p in parts[1:]:
+        out = out + "\x1f" + p.astype("string")
+    return out
 
 
 # ---------------------------------------------------------------------------- presence
@@ -280,10 +308,21 @@ DTC_RE = (
     r"^(?:\d{4}|-)(?:-(?:\d{2}|-)(?:-(?:\d{2}|-)"
     r"(?:T(?:\d{2}|-)(?::(?:\d{2}|-)(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?$"
 )
+# ISO 8601 duration; RE2 (Arrow) has no look-ahead, so "at least one component" and "T followed by
+# a component" are the extra conditions in ``duration_ok``.
 DUR_RE = (
-    r"^-?P(?=\d|T\d)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?"
-    r"(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$"
+    r"^-?P(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?"
+    r"(?:T(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$"
 )
+
+
+def duration_ok(s: pd.Series) -> pd.Series:
+    """True where ``s`` is an ISO 8601 duration (P1D, PT2H30M, -P1Y; not P or P1DT)."""
+    return s.str.match(DUR_RE) & s.str.contains(r"\d", regex=True) & ~s.str.endswith("T")
+
+
+def datetime_ok(s: pd.Series) -> pd.Series:
+    return s.str.match(DTC_RE)
 COMPLETE_DATE_RE = r"^\d{4}-\d{2}-\d{2}"
 
 
@@ -291,26 +330,40 @@ COMPLETE_DATE_RE = r"^\d{4}-\d{2}-\d{2}"
 def op_iso8601(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
     """Character date/times (or durations) are ISO 8601 strings. Numeric columns are skipped."""
     kind = args.get("kind", "datetime")
-    pat = DUR_RE if kind == "duration" else DTC_RE
+    check = duration_ok if kind == "duration" else datetime_ok
     parts = []
     for v in present_vars(t, args["vars"]):
         if t.is_numeric_col(v) or pd.api.types.is_datetime64_any_dtype(t.frame[v]):
             continue
         s = t.text(v)
-        ok = s.str.match(pat)
+        ok = check(s)
         if kind == "datetime_or_interval":
-            halves = s.str.split("/", n=1, expand=True)
+            halves = s.astype(object).str.split("/", n=1, expand=True)
             if halves.shape[1] == 2:
-                ok = ok | (halves[0].str.match(pat) & halves[1].str.match(pat))
+                ok = ok | (check(halves[0]) & check(halves[1]))
         bad = mask & s.notna().to_numpy() & ~ok.fillna(False).to_numpy(dtype=bool)
         parts.append(hits(bad, v, s, "ISO 8601 " + ("duration" if kind == "duration" else "date/time")))
     return concat(parts)
 
 
 def complete_dates(s: pd.Series) -> pd.Series:
-    """datetime64 for values whose date part is complete and a real calendar date, else NaT."""
-    head = s.str.slice(0, 10).where(s.str.match(COMPLETE_DATE_RE).fillna(False))
-    return pd.to_datetime(head, format="%Y-%m-%d", errors="coerce")
+    """datetime64 for values whose date part is complete and a real calendar date, else NaT.
+
+    The strict format makes partial values (2020-01, 2003---15) and impossible dates NaT.
+    Results are memoized per Series object (rules share the cached text columns).
+    """
+    key = id(s)
+    hit = _DATE_CACHE.get(key)
+    if hit is not None and hit[0] is s:
+        return hit[1]
+    out = pd.to_datetime(s.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    if len(_DATE_CACHE) > 256:
+        _DATE_CACHE.clear()
+    _DATE_CACHE[key] = (s, out)
+    return out
+
+
+_DATE_CACHE: dict[int, tuple[pd.Series, pd.Series]] = {}
 
 
 @operator("valid_date", vars=VARS)
@@ -323,9 +376,12 @@ def op_valid_date(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.D
         s = t.text(v)
         has_date = s.str.match(COMPLETE_DATE_RE).fillna(False).to_numpy(dtype=bool)
         bad_date = has_date & complete_dates(s).isna().to_numpy()
-        tm = s.str.extract(r"T(\d{2})(?::(\d{2}))?(?::(\d{2}))?")
-        h, m, sec = (pd.to_numeric(tm[i], errors="coerce") for i in range(3))
-        bad_time = ((h > 23) | (m > 59) | (sec > 59)).fillna(False).to_numpy(dtype=bool)
+        bad_time = np.zeros(len(s), dtype=bool)
+        timed = s.str.contains("T", regex=False).fillna(False).to_numpy(dtype=bool)
+        if timed.any():
+            tm = s[timed].str.extract(r"T(\d{2})(?::(\d{2}))?(?::(\d{2}))?")
+            h, m, sec = (pd.to_numeric(tm[i], errors="coerce") for i in range(3))
+            bad_time[timed] = ((h > 23) | (m > 59) | (sec > 59)).fillna(False).to_numpy(dtype=bool)
         parts.append(hits(mask & (bad_date | bad_time), v, s, "valid calendar date/time"))
     return concat(parts)
 
@@ -346,7 +402,7 @@ def op_max_length(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.D
 @operator("regex", vars=VARS, pattern={"type": "string", "required": True}, must_match={"type": "boolean", "default": True})
 def op_regex(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
     """Populated values match (or, with must_match false, do not match) ``pattern``."""
-    pat = re.compile(args["pattern"])
+    pat = args["pattern"]
     want = args.get("must_match", True)
     parts = []
     for v in present_vars(t, args["vars"]):
@@ -391,10 +447,8 @@ def op_unique(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataF
         return empty_hits()
     dup = np.zeros(len(t), dtype=bool)
     dup[np.flatnonzero(mask)] = sub.duplicated(keep=False).to_numpy()
-    shown = sub.astype("object").fillna("").agg(", ".join, axis=1) if len(keys) > 1 else sub[keys[0]]
-    values = pd.Series(pd.NA, index=t.frame.index, dtype="object")
-    values[mask] = shown.to_numpy()
-    return hits(dup, "/".join(keys), values, f"unique {', '.join(keys)}")
+    cols = [t.text(k) for k in keys]
+    return hits(dup, "/".join(keys), lambda idx: joined(cols, idx), f"unique {', '.join(keys)}")
 
 
 @operator("one_to_one", vars={**VARS, "minlength": 2, "maxlength": 2}, within=VARS | {"required": False})
@@ -410,8 +464,7 @@ def op_one_to_one(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.D
     n_a = sub.groupby([*g, "b"], dropna=False)["a"].transform("nunique")
     bad = np.zeros(len(t), dtype=bool)
     bad[np.flatnonzero(sel)] = ((n_b > 1) | (n_a > 1)).to_numpy()
-    shown = frame["a"].astype("object").fillna("") + " / " + frame["b"].astype("object").fillna("")
-    return hits(bad, f"{a}/{b}", shown, f"{a} and {b} one-to-one")
+    return hits(bad, f"{a}/{b}", lambda idx: joined([frame["a"], frame["b"]], idx, " / "), f"{a} and {b} one-to-one")
 
 
 PREDS = {"type": "list", "default": [], "schema": {"type": "dict"}}
@@ -450,10 +503,12 @@ def op_ref_exists(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.D
         ocols = other.expand(okeys)
         if any(c not in other.columns for c in ocols):
             raise NotApplicable("reference variable absent")
-        oidx = pd.MultiIndex.from_frame(pd.DataFrame({i: other.text(c)[omask] for i, c in enumerate(ocols)}).astype("object"))
-        local = pd.DataFrame({i: t.text(c) for i, c in enumerate(keys)}).astype("object")
-        found = pd.MultiIndex.from_frame(local).isin(oidx)
-        shown = local.fillna("").agg(", ".join, axis=1)
+        local_key, other_key = joint_codes([t.text(c) for c in keys], [other.text(c)[omask] for c in ocols])
+        found = np.isin(local_key, other_key)
+        cols = [t.text(c) for c in keys]
+
+        def shown(idx, cols=cols):
+            return joined(cols, idx)
     complete = np.logical_and.reduce([~t.null(k) for k in keys])
     bad = mask & complete & (found if args.get("negate") else ~found)
     where = f"{args['dataset']}.{'/'.join(okeys)}"
@@ -498,7 +553,9 @@ def op_supp_parent(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.
         else:
             continue
         bad |= rows & ~found
-    shown = rdom.astype("object").fillna("") + " " + idvar.astype("object").fillna("") + "=" + idval.astype("object").fillna("")
+    def shown(idx):
+        return joined([rdom, idvar, idval], idx, " ")
+
     expected = {"rdomain": "RDOMAIN is a dataset of the study", "idvar": "IDVAR is a variable of RDOMAIN", "record": "parent record exists"}[mode]
     return hits(mask & bad, "RDOMAIN/IDVAR/IDVARVAL", shown, expected)
 
@@ -539,8 +596,7 @@ def op_date_order(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.D
     bad = both & (after | (same_day & timed & later_time))
     if args.get("strict"):
         bad |= both & same_day & ~timed
-    shown = s.astype("object").fillna("") + " > " + e.astype("object").fillna("")
-    return hits(mask & bad, t.resolve(args["start"]), shown, f"{t.resolve(args['start'])} <= {t.resolve(args['end'])}")
+    return hits(mask & bad, t.resolve(args["start"]), lambda idx: joined([s, e], idx, " > "), f"{t.resolve(args['start'])} <= {t.resolve(args['end'])}")
 
 
 @operator("study_day", dy={"type": "string", "required": True}, dtc={"type": "string", "required": True}, ref={"type": "string", "default": "DM.RFSTDTC"}, mode={"type": "string", "allowed": ["value", "incomplete"], "default": "value"})
@@ -579,7 +635,7 @@ def op_stresn_stresc(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> p
     if not (t.has("--STRESC") and t.has("--STRESN")):
         raise NotApplicable("variables absent")
     c, n = t.text("--STRESC"), t.num("--STRESN")
-    cn = pd.to_numeric(c, errors="coerce")
+    cn = t.num("--STRESC")
     c_num, n_pop = cn.notna().to_numpy(), n.notna().to_numpy()
     mode = args["mode"]
     if mode == "missing":
@@ -679,24 +735,33 @@ def _char_vars(t: Target) -> list[str]:
 
 @operator("char_values", scope="record", check={"type": "string", "allowed": ["bytes", "ascii", "leading_space", "dot"], "required": True}, max={"type": "integer", "default": 200})
 def op_char_values(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
-    """Every character value: <= ``max`` bytes / ASCII only / no leading space / not just '.'."""
+    """Every character value: <= ``max`` bytes / ASCII only / no leading space / not just '.'.
+
+    Uses Arrow string kernels (one C pass per column); values are shown only for the hits.
+    """
+    import pyarrow.compute as pc
+
     kind = args["check"]
+    limit = args.get("max", 200)
     parts = []
     for c in _char_vars(t):
-        raw = t.raw(c)
+        arr = t.arrow(c)
         if kind == "bytes":
-            bad = (raw.str.encode("utf-8").str.len() > args.get("max", 200)).fillna(False)
-            exp = f"<= {args.get('max', 200)} bytes"
+            bad = pc.greater(pc.binary_length(arr), limit)
+            exp = f"<= {limit} bytes"
         elif kind == "ascii":
-            bad = ~raw.str.match(r"^[\x00-\x7F]*$").fillna(True)
+            bad = pc.invert(pc.string_is_ascii(arr))
             exp = "ASCII characters only"
         elif kind == "leading_space":
-            bad = raw.str.match(r"^\s+\S").fillna(False)
+            bad = pc.match_substring_regex(arr, r"^\s+\S")
             exp = "no leading spaces"
         else:
-            bad = (raw.str.strip() == ".").fillna(False)
+            bad = pc.equal(pc.utf8_trim_whitespace(arr), ".")
             exp = "not '.'"
-        parts.append(hits(mask & bad.to_numpy(dtype=bool), c, raw, exp))
+        flags = pc.fill_null(bad, False).to_numpy(zero_copy_only=False).astype(bool)
+        if flags.any():
+            raw = t.raw(c)
+            parts.append(hits(mask & flags, c, raw, exp))
     return concat(parts)
 
 
@@ -730,9 +795,9 @@ def op_num_order(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.Da
         raise NotApplicable("variables absent")
     lo, hi = t.num(args["low"]), t.num(args["high"])
     bad = (lo >= hi) if args.get("strict") else (lo > hi)
-    shown = t.text(args["low"]).astype("object").fillna("") + " / " + t.text(args["high"]).astype("object").fillna("")
     op = "<" if args.get("strict") else "<="
-    return hits(mask & bad.fillna(False).to_numpy(dtype=bool), t.resolve(args["low"]), shown, f"{t.resolve(args['low'])} {op} {t.resolve(args['high'])}")
+    cols = [t.text(args["low"]), t.text(args["high"])]
+    return hits(mask & bad.fillna(False).to_numpy(dtype=bool), t.resolve(args["low"]), lambda idx: joined(cols, idx, " / "), f"{t.resolve(args['low'])} {op} {t.resolve(args['high'])}")
 
 
 @operator("name_match", var={"type": "string", "required": True}, start={"type": "integer", "default": 0})
