@@ -344,9 +344,13 @@ class _Eval:
 
 
 def _is_text(v: Any) -> bool:
+    """Text when a literal string, or an object column whose first non-null value is a string."""
     if isinstance(v, str):
         return True
-    return isinstance(v, pd.Series) and v.dtype == object and v.dropna().map(type).eq(str).any()
+    if not (isinstance(v, pd.Series) and v.dtype == object):
+        return False
+    first = v.first_valid_index()
+    return first is not None and isinstance(v.loc[first], str)
 
 
 def _as_number(v: Any) -> Any:

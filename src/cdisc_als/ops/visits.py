@@ -24,6 +24,7 @@ import pandas as pd
 
 from cdisc_als.ops.assign import COLUMN, text
 from cdisc_als.ops.dates import reference_values, to_date
+from cdisc_als.ops.expr import by_unique
 from cdisc_als.ops.registry import ROW_COLUMN, Context, operation
 
 VISIT_SCHEMA = {
@@ -77,7 +78,7 @@ def visit(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.Series:
     target = ctx.target or ""
     want = arg.get("value") or ("VISITNUM" if target.endswith("NUM") else "VISITDY" if target.endswith("DY") else "VISIT")
     table, unscheduled = visit_table(ctx)
-    folder = text(frame[arg["from"]]).str.strip().str.upper()
+    folder = by_unique(text(frame[arg["from"]]), lambda u: u.str.strip().str.upper())
     num = folder.map(dict(zip(table["folder"], table["visitnum"], strict=True)))
     name = folder.map(dict(zip(table["folder"], table["visit"], strict=True)))
     if want == "VISITDY":
@@ -103,7 +104,9 @@ def visit(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.Series:
         work = work.sort_values(["by", "d", "row", "pos"], kind="mergesort", na_position="last")
         filled = work.groupby("by", sort=False)["num"].ffill()
         base = filled.groupby(work["by"], sort=False).cummax().fillna(0)
-        key = work["d"].astype(str) + "|" + work["row"].astype(str)
+        # one unplanned visit = one date (or, undated, one record)
+        dnum = work["d"].to_numpy().astype("datetime64[ns]").astype("int64")
+        key = np.where(work["d"].isna().to_numpy(), -(work["row"].to_numpy().astype("int64") + 1), dnum)
         rank = (
             work.assign(base=base, key=key)[work["unp"]]
             .groupby(["by", "base"], sort=False)["key"]
