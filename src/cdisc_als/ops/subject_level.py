@@ -328,12 +328,15 @@ def per_unique(keys: pd.Series, dates: pd.Series, compute: Any) -> pd.Series:
     A questionnaire has a dozen records per subject and date: working on the distinct pairs
     keeps the date parsing and the as-of merge proportional to visits, not to records.
     """
-    pairs = pd.DataFrame({"k": keys.astype("string").to_numpy(), "d": dates.astype("string").to_numpy()})
-    uniq = pairs.drop_duplicates(ignore_index=True).copy()
-    uniq["_e"] = pd.Series(compute(uniq["k"], uniq["d"])).astype("object").to_numpy()
-    out = pairs.merge(uniq, on=["k", "d"], how="left")["_e"]
-    out.index = keys.index
-    return out.astype("object").where(out.notna(), None)
+    kcode, _ = pd.factorize(keys.to_numpy(), use_na_sentinel=False)
+    dcode, duniq = pd.factorize(dates.to_numpy(), use_na_sentinel=False)
+    pair, _ = pd.factorize(kcode.astype(np.int64) * (len(duniq) + 1) + dcode)
+    _, first = np.unique(pair, return_index=True)  # first record of each distinct pair
+    k = pd.Series(keys.to_numpy()[first]).astype("string")
+    d = pd.Series(dates.to_numpy()[first]).astype("string")
+    result = pd.Series(compute(k, d)).astype("object").to_numpy()
+    out = pd.Series(result[pair], index=keys.index, dtype="object")
+    return out.where(out.notna(), None)
 
 
 def _epoch_at(se: pd.DataFrame, keys: pd.Series, dates: pd.Series, same_day: str = "next") -> pd.Series:
