@@ -146,13 +146,23 @@ def require_columns(ctx: Context, frame: pd.DataFrame, cols: list[str], what: st
 
 
 def left_join(frame: pd.DataFrame, add: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Left join keeping the row order and index of ``frame``; new columns replace old ones."""
+    """Left join keeping the row order and index of ``frame``; new columns replace old ones.
+
+    Only the key columns go through the merge; the working frame itself is not copied (a
+    shallow copy gets the new columns), which matters for frames of millions of cells.
+    """
     new_cols = [c for c in add.columns if c not in by]
-    base = frame.drop(columns=[c for c in new_cols if c in frame.columns])
-    idx = base.index
-    merged = base.reset_index(drop=True).merge(add, on=by, how="left", sort=False, validate="many_to_one")
-    merged.index = idx
-    return merged
+    keys = frame[by].reset_index(drop=True)
+    merged = keys.merge(add, on=by, how="left", sort=False, validate="many_to_one")
+    return add_columns(frame, {c: merged[c].to_numpy() for c in new_cols})
+
+
+def add_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+    """A shallow copy of ``frame`` with the given columns set (replaced when they exist)."""
+    out = frame.copy(deep=False)
+    for name, values in columns.items():
+        out[name] = values
+    return out
 
 
 def as_datetime(series: pd.Series) -> pd.Series:

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdisc_als.adam.common import EXPR, NAME, NAMES, compute, log_source, mask, require_columns
+from cdisc_als.adam.common import (
+    EXPR,
+    NAME,
+    NAMES,
+    compute,
+    left_join,
+    log_source,
+    mask,
+    require_columns,
+)
 from cdisc_als.ops.registry import Context, operation
 
 
@@ -43,16 +52,14 @@ def derive_var_base(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
                     field=ctx.where, target=ctx.domain)
         base = base[~dup]
     base = base.rename(columns={arg["source_var"]: arg["new_var"]})
-    out = frame.drop(columns=[arg["new_var"]], errors="ignore").reset_index(drop=True).merge(base, on=by, how="left")
-    out.index = frame.index
-    return out
+    return left_join(frame, base, by)
 
 
 @operation("derive_var_chg", schema={"type": "dict", "schema": {"new_var": {**NAME, "default": "CHG"}, "aval": {**NAME, "default": "AVAL"}, "base": {**NAME, "default": "BASE"}}}, kind="dataset")
 def derive_var_chg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """CHG = AVAL - BASE (missing when either is missing)."""
     require_columns(ctx, frame, [arg["aval"], arg["base"]], "the working dataset")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg["new_var"]] = frame[arg["aval"]].astype("float64") - frame[arg["base"]].astype("float64")
     return out
 
@@ -62,7 +69,7 @@ def derive_var_pchg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
     """PCHG = 100 * (AVAL - BASE) / BASE; missing when BASE is 0 or missing."""
     require_columns(ctx, frame, [arg["aval"], arg["base"]], "the working dataset")
     base = frame[arg["base"]].astype("float64")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg["new_var"]] = (100.0 * (frame[arg["aval"]].astype("float64") - base) / base.where(base != 0)).to_numpy()
     return out
 

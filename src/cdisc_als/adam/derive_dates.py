@@ -77,7 +77,7 @@ def derive_vars_dt(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
     value, dflag, _ = _apply_bounds(value, dflag, tflag, parts, frame, arg, highest, date_imp, None)
     prefix = arg.get("new_vars_prefix")
     name = arg.get("new_var") or f"{prefix}DT"
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[name] = value.to_numpy()
     flag = arg["flag_imputation"] == "date" or (arg["flag_imputation"] == "auto" and highest != "n")
     if flag:
@@ -110,7 +110,7 @@ def derive_vars_dtm(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
     if arg["ignore_seconds_flag"]:
         tflag = tflag.where(tflag != "S")
     prefix = arg.get("new_vars_prefix") or arg.get("new_var", "X")[:-3]
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg.get("new_var") or f"{prefix}DTM"] = value.to_numpy()
     fi = arg["flag_imputation"]
     date_level = highest in ("Y", "M", "D")
@@ -129,7 +129,7 @@ def derive_vars_dtm(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
 def derive_vars_dtm_to_dt(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """``xxDT`` = date part of ``xxDTM`` for each source variable."""
     require_columns(ctx, frame, arg["source_vars"], "the working dataset")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     for name in arg["source_vars"]:
         target = name[:-3] + "DT" if name.endswith("DTM") else name + "DT"
         out[target] = as_datetime(frame[name]).dt.normalize()
@@ -155,7 +155,7 @@ def study_day(dates: pd.Series, ref: pd.Series) -> pd.Series:
 def derive_vars_dy(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """``xxDY`` relative day of each ``xxDT``/``xxDTM`` to ``reference_date`` (no day 0)."""
     require_columns(ctx, frame, [arg["reference_date"], *arg["source_vars"]], "the working dataset")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     for name in arg["source_vars"]:
         stem = name[:-3] if name.endswith("DTM") else name[:-2] if name.endswith("DT") else name
         out[f"{stem}DY"] = study_day(frame[name], frame[arg["reference_date"]]).to_numpy()
@@ -195,7 +195,7 @@ def derive_vars_duration(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Dat
     value = days / UNITS[arg["out_unit"]]
     if arg["trunc_out"]:
         value = np.trunc(value)
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg["new_var"]] = value.astype("float64").to_numpy()
     if arg.get("new_var_unit"):
         unit = arg.get("unit_value") or arg["out_unit"]

@@ -66,7 +66,7 @@ def derive_var_trtemfl(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
         during &= st <= te + pd.to_timedelta(arg["end_window"], unit="D")
     rules = [ts.isna(), en.notna() & (en < ts), st.isna(), during.fillna(False)]
     value = np.select([r.to_numpy(dtype=bool) for r in rules], [None, None, "Y", "Y"], default=arg["false_value"])
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg["new_var"]] = pd.Series(value, index=frame.index, dtype="object").to_numpy()
     return out
 
@@ -94,7 +94,7 @@ def derive_var_extreme_flag(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.
     keep = mask(ctx, frame, arg.get("filter"))
     sub = frame[keep]
     chosen = pick(sub, arg["by"], arg["order"], arg["mode"]).index
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     flag = pd.Series(None, index=frame.index, dtype="object")
     flag[keep] = arg["false_value"]
     flag[chosen] = arg["true_value"]
@@ -118,7 +118,7 @@ def derive_var_extreme_flag(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.
 def derive_var_flag_if(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """``new_var`` = true_value where ``condition`` holds, else false_value (missing counts as false)."""
     hit = mask(ctx, frame, arg["condition"])
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg["new_var"]] = np.where(hit, arg["true_value"], arg["false_value"])
     out[arg["new_var"]] = out[arg["new_var"]].astype("object").where(out[arg["new_var"]].notna(), None)
     return out
@@ -144,7 +144,7 @@ def derive_vars_cat(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
     rows = arg["definition"]
     targets = list(dict.fromkeys(k for r in rows for k in r if k != "condition"))
     masks = [mask(ctx, frame, r["condition"]) for r in rows]
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     for t in targets:
         choices = [r.get(t) for r in rows]
         numeric = all(isinstance(c, (int, float)) or c is None for c in choices)
@@ -182,7 +182,7 @@ def derive_var_cat(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
     grp = np.searchsorted(np.asarray(arg["breaks"], dtype="float64"), x, side="left" if arg["right"] else "right")
     grp = np.where(np.isnan(x), -1, grp)
     labels = np.asarray(arg["labels"] + [None], dtype=object)
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg["new_var"]] = labels[grp]
     if arg.get("new_var_n"):
         out[arg["new_var_n"]] = np.where(grp < 0, np.nan, grp + 1.0)
@@ -216,7 +216,7 @@ def derive_var_map(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
                          rows, field=arg["source"], values=src[unmapped], target=ctx.domain)
         mapped = mapped.where(~unmapped, arg["default"])
     numeric = all(isinstance(v, (int, float)) for v in mapping.values())
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg["new_var"]] = pd.to_numeric(mapped, errors="coerce").astype("float64").to_numpy() if numeric else mapped.astype("object").where(mapped.notna(), None).to_numpy()
     return out
 
@@ -224,7 +224,7 @@ def derive_var_map(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
 @operation("derive_vars_computed", schema={"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "minlength": 1}, kind="dataset")
 def derive_vars_computed(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """Each variable = the value of its expression, in the order written (later ones see earlier)."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     for name, expr in arg.items():
         out[name] = compute(ctx, out, {name: expr})[name].to_numpy()
     return out
@@ -233,7 +233,7 @@ def derive_vars_computed(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Dat
 @operation("derive_vars_constant", schema={"type": "dict", "keysrules": NAME, "minlength": 1}, kind="dataset")
 def derive_vars_constant(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """Each variable = a literal value (no expression parsing: ``"Y"`` is the text Y)."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     for name, value in arg.items():
         out[name] = value
     return out
@@ -243,7 +243,7 @@ def derive_vars_constant(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Dat
 def derive_vars_copy(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """``NEW: OLD`` copies a variable under a new name (e.g. ``ASEV: AESEV``)."""
     require_columns(ctx, frame, list(arg.values()), "the working dataset")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     for new, old in arg.items():
         out[new] = frame[old].to_numpy()
     return out

@@ -23,6 +23,7 @@ from cdisc_als.adam.common import (
     NEW_VARS,
     ORDER,
     SUBJECT_KEYS,
+    add_columns,
     as_datetime,
     compute,
     get_frame,
@@ -119,7 +120,7 @@ def derive_var_merged_exist_flag(ctx: Context, frame: pd.DataFrame, arg: dict) -
     m = frame[by].reset_index(drop=True).merge(agg, on=by, how="left")
     hit = m["__hit"].astype("boolean")
     flag = np.where(hit.isna(), arg["missing_value"], np.where(hit.fillna(False).to_numpy(dtype=bool), arg["true_value"], arg["false_value"]))
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
     out[arg["new_var"]] = pd.Series(flag, index=frame.index, dtype="object").where(pd.notna(flag), None).to_numpy()
     return out
 
@@ -149,7 +150,9 @@ def derive_vars_joined(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     add = get_frame(ctx, arg["dataset"], frame)
     require_columns(ctx, add, by, f"dataset {arg['dataset']}")
     add = add[mask(ctx, add, arg.get("filter_add"))]
-    left = frame.reset_index(drop=True).assign(__rid=np.arange(len(frame)))
+    left = frame.copy(deep=False)
+    left.index = pd.RangeIndex(len(frame))
+    left["__rid"] = np.arange(len(frame))
     clash = [c for c in add.columns if c in left.columns and c not in by]
     right = add.rename(columns={c: f"{c}_JOIN" for c in clash})
     # join only the columns the expressions use: the pairs can be many (AE x dosing days)
@@ -173,9 +176,8 @@ def derive_vars_joined(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
             joined = joined[~dup]
     values = compute(ctx, joined, renamed)
     values["__rid"] = joined["__rid"].to_numpy()
-    out = left.drop(columns=[c for c in mapping if c in left.columns]).merge(values, on="__rid", how="left")
-    out.index = frame.index
-    return out.drop(columns="__rid")
+    pos = pd.DataFrame({"__rid": np.arange(len(frame))}).merge(values, on="__rid", how="left")
+    return add_columns(frame, {c: pos[c].to_numpy() for c in mapping})
 
 
 EVENT_SCHEMA = {

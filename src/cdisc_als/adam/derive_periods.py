@@ -15,7 +15,15 @@ import re
 import numpy as np
 import pandas as pd
 
-from cdisc_als.adam.common import NAME, NAMES, SUBJECT_KEYS, as_datetime, get_frame, require_columns
+from cdisc_als.adam.common import (
+    NAME,
+    NAMES,
+    SUBJECT_KEYS,
+    add_columns,
+    as_datetime,
+    get_frame,
+    require_columns,
+)
 from cdisc_als.errors import SpecError
 from cdisc_als.ops.registry import Context, operation
 
@@ -61,7 +69,5 @@ def derive_vars_period(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     inside = (j["__d"] >= j["__sdt"]) & (j["__edt"].isna() | (j["__d"] <= j["__edt"]))
     j = j[inside.fillna(False)].sort_values(["__rid", arg["period_var"]]).drop_duplicates("__rid")
     newcols = [arg["period_var"], *arg["new_vars"]]
-    out = frame.drop(columns=[c for c in newcols if c in frame.columns]).reset_index(drop=True)
-    out = out.assign(__rid=np.arange(len(out))).merge(j[["__rid", *newcols]], on="__rid", how="left").drop(columns="__rid")
-    out.index = frame.index
-    return out
+    pos = pd.DataFrame({"__rid": np.arange(len(frame))}).merge(j[["__rid", *newcols]], on="__rid", how="left")
+    return add_columns(frame, {c: pos[c].to_numpy() for c in newcols})

@@ -74,8 +74,10 @@ def _as_series(x: Any, index: pd.Index) -> pd.Series:
     if x is None:
         return pd.Series([None] * len(index), index=index, dtype="object")
     if isinstance(x, pd.Timedelta):
-        return pd.Series([x] * len(index), index=index)
-    return pd.Series([x] * len(index), index=index)
+        return pd.Series(np.full(len(index), x.to_timedelta64()), index=index)
+    if isinstance(x, str):
+        return pd.Series(np.full(len(index), x, dtype=object), index=index)
+    return pd.Series(np.full(len(index), x), index=index)
 
 
 def _numeric_or_same(s: pd.Series) -> pd.Series:
@@ -290,6 +292,23 @@ class Evaluator:
             if isinstance(op, ast.NotIn):
                 res = ~res
             return _bool(res, None, idx)
+        scalar = not isinstance(right, pd.Series) and right is not None and not isinstance(right, (list, pd.Timedelta))
+        if scalar and isinstance(left, pd.Series) and not isinstance(right, str) and not _is_dt(left):
+            # column vs number: compare the numbers directly (no broadcast Series)
+            ls = left
+            null = ls.isna().to_numpy()
+            values = pd.to_numeric(ls, errors="coerce").to_numpy(dtype="float64") if ls.dtype == object else ls.to_numpy()
+            fn = _CMP.get(type(op))
+            if fn is None:
+                raise ExprError(f"unsupported comparison {type(op).__name__}")
+            with np.errstate(invalid="ignore"):
+                raw = fn(values, right)
+            return _bool(np.where(null, False, raw), null, idx)
+        if scalar and isinstance(left, pd.Series) and isinstance(right, str) and left.dtype == object:
+            null = left.isna().to_numpy()
+            raw = _CMP[type(op)](left.to_numpy(), right) if type(op) in (ast.Eq, ast.NotEq) else None
+            if raw is not None:
+                return _bool(np.where(null, False, np.asarray(raw, dtype=bool)), null, idx)
         ls, rs = _as_series(left, idx), _as_series(right, idx)
         if _is_dt(ls) and not _is_dt(rs) and rs.notna().any():
             rs = _to_date(rs)
@@ -324,6 +343,16 @@ class Evaluator:
                 raw = fn(a.astype("string").to_numpy(), b.astype("string").to_numpy())
         raw = np.where(null, False, np.asarray(raw, dtype=object) == True)  # noqa: E712
         return _bool(raw, null, idx)
+
+
+_CMP = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
 
 
 def names_in(expr: Any) -> set[str]:

@@ -305,7 +305,10 @@ def derive_specs(specs: list[AdamSpec], sdtm: dict[str, Any], log: ConversionLog
     if dupes:
         raise SpecError(specs[0].path.parent, "", f"more than one spec derives {', '.join(dupes)}")
     available: dict[str, Any] = {}
+    needed = set().union(*(s.dependencies() for s in specs)) if specs else set()
     for name, ds in sdtm.items():
+        if name.upper() not in needed:
+            continue  # not read by any spec: no need to prepare it
         frame = blanks_to_na(_frame(ds))
         if isinstance(ds, Dataset):
             available[name.upper()] = Dataset(name=ds.name, data=frame, label=ds.label, variables=[v for v in ds.variables if v.name in frame.columns] or [], cls=ds.cls)
