@@ -110,3 +110,12 @@ def test_from_dataset_aggregates_another_table_with_a_nested_operation():
     arg = {"dataset": "EC", "by": {"PATNUM": "PATNUM"}, "agg": "max", "value": "D", "where": "DOSE > 0"}
     assert list(from_dataset(c, f, arg)) == ["02-Jan-2014", "31-Feb-2014", None]
     assert list(from_dataset(c, f, {"dataset": "EC", "by": "PATNUM", "agg": "count", "value": "D"})) == [2, 2, 0]
+
+
+def test_from_dataset_table_reads_the_raw_table_even_when_a_domain_has_its_name():
+    c = ctx()
+    c.datasets["DM"] = pd.DataFrame({"SUBJ": ["1"], "V": ["built"]})
+    c.read_source = lambda name: pd.DataFrame({"SUBJ": ["1"], "V": [f"raw {name}"]})
+    f = frame(SUBJ=["1"])
+    assert from_dataset(c, f, {"dataset": "DM", "by": "SUBJ", "value": "V"}).tolist() == ["built"]
+    assert from_dataset(c, f, {"table": "dm", "by": "SUBJ", "value": "V"}).tolist() == ["raw dm"]

@@ -114,7 +114,8 @@ def baseline_flag(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Series:
 FROM_DATASET_SCHEMA = {
     "type": "dict",
     "schema": {
-        "dataset": {**COLUMN, "required": True},
+        "dataset": {**COLUMN, "excludes": "table"},
+        "table": {**COLUMN, "excludes": "dataset"},
         "value": {"anyof": [COLUMN, {"type": "dict"}], "required": True},
         "by": {"anyof": [COLUMN, {"type": "list", "schema": COLUMN}, {"type": "dict", "valuesrules": COLUMN}], "required": True},
         "agg": {"type": "string", "allowed": ["min", "max", "first", "last", "count", "any"]},
@@ -135,7 +136,8 @@ def _by(arg: dict) -> dict[str, str]:
 
 @operation("from_dataset", schema=FROM_DATASET_SCHEMA, inputs=lambda a: list(_by(a)))
 def from_dataset(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Series:
-    """A value from another dataset (built domain such as EX, or raw table such as ec_raw),
+    """A value from another dataset (built domain such as EX, or raw table such as ec_raw; use
+    ``table:`` instead of ``dataset:`` to name a raw table that shares a domain's name),
     aggregated per key and merged back: ``min``/``max`` (ISO dates sort as text), ``first``/``last``
     (in ``order`` or record order), ``count``, ``any`` (Y when any record matches).
 
@@ -145,10 +147,13 @@ def from_dataset(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Series:
     value: {iso8601: {date: IT.ECSTDAT, format: DD-Mon-YYYY}}, where: "num(IT.ECDSTXT) >= 0"}}``.
     """
     keys = _by(arg)
-    other = ctx.dataset_frame(arg["dataset"])
+    name = arg.get("dataset") or arg.get("table")
+    if not name:
+        raise ctx.fail("from_dataset needs `dataset` (built domain, else raw table) or `table` (raw table)")
+    other = ctx.read_source(name) if arg.get("table") else ctx.dataset_frame(name)  # type: ignore[misc]
     missing = [c for c in keys.values() if c not in other.columns]
     if missing:
-        raise ctx.fail(f"from_dataset: {arg['dataset']} has no column(s) {missing}")
+        raise ctx.fail(f"from_dataset: {name} has no column(s) {missing}")
     if arg.get("where"):
         try:
             other = other[expr.condition(arg["where"], other)]
