@@ -27,6 +27,9 @@ from cdisc_als.errors import ConversionLog
 from cdisc_als.sdtm import map_study
 from cdisc_als.study import load_study
 
+# the whole mapping runs once for the module (about 3-6 s on a shared 2-core machine)
+pytestmark = pytest.mark.slow
+
 S1, S2, S3, S4 = (f"ADMSC-ALS-01-00{i}" for i in (1, 2, 3, 4))
 D4 = "AdMSC 4x10^6 cells/kg"
 D1 = "AdMSC 1x10^6 cells/kg"
