@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from cerberus import Validator
 
-from cdisc_als.errors import SpecError
+from cdisc_als.errors import DataError, SpecError
 from cdisc_als.ops.registry import ROW_COLUMN, SOURCE_COLUMN, Context, operation
 
 # --------------------------------------------------------------------------- design schema
@@ -540,7 +540,7 @@ def op_trial_summary(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.DataFram
     derived: dict[str, str | None] = {}
     try:
         dm = ctx.dataset_frame(arg.get("dm", "DM"))
-    except (SpecError, Exception):  # noqa: BLE001 - any failure to read DM means "not derived"
+    except (SpecError, DataError):  # DM not built (nor a raw table): values stay "not derived"
         dm = None
     if dm is not None:
         arm = dm.get(arg.get("actsub", "ARMCD"))
