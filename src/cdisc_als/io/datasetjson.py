@@ -23,6 +23,9 @@ import datetime as dt
 import json
 import os
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,9 @@ from cdisc_als.io.sasformats import (
 )
 
 DATASET_JSON_VERSION = "1.1.0"
+#: Rows encoded and written at a time (bounded memory whatever the dataset size).
+CHUNK_ROWS = 50_000
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _CHAR_TYPES = {"date": "date", "datetime": "datetime", "time": "time", "uri": "URI"}
 _STANDARD_RE = re.compile(r"^\s*(sdtmig|adamig)[\s_-]*v?(\d+(?:\.\d+)*)\s*$", re.IGNORECASE)
 _ISO = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%dT%H:%M:%S"}
@@ -95,18 +101,18 @@ def stage_datasetjson(
     path = Path(path)
     meta, columns, values = _prepare(dataset, path, created, db_last_modified, originator,
                                      study_oid, metadata_version_oid)  # fmt: skip
-    rows = _rows(values, len(dataset.data))
+    nrows = len(dataset.data)
+    head = _ENCODER.encode(meta)
     with staging([path]) as staged, open(staged[0][0], "w", encoding="utf-8", newline="\n") as handle:
-        if ndjson:
-            handle.write(json.dumps(meta, ensure_ascii=False, allow_nan=False))
-            handle.write("\n")
-            dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-            if rows:
-                handle.write("\n".join(map(dumps, rows)))
-                handle.write("\n")
-        else:
-            document = {**meta, "rows": rows}
-            json.dump(document, handle, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        handle.write(head + "\n" if ndjson else head[:-1] + ',"rows":[')
+        for lo in range(0, nrows, CHUNK_ROWS):
+            lines = _row_lines(values, lo, min(lo + CHUNK_ROWS, nrows))
+            if ndjson:
+                handle.write("\n".join(lines) + "\n")
+            else:
+                handle.write(("," if lo else "") + ",".join(lines))
+        if not ndjson:
+            handle.write("]}")
     return staged
 
 
@@ -139,7 +145,7 @@ def _prepare(dataset, path, created, db_last_modified, originator, study_oid, md
             mdv_oid = f"MDV.{studyid}"
     stamp = _timestamp(created)
     columns: list[dict[str, Any]] = []
-    values: list[np.ndarray] = []
+    values: list[JsonValues] = []
     keys = {k: i for i, k in enumerate(dataset.keys, start=1)}
     for var in dataset.variables:
         if var.name not in dataset.data.columns:
@@ -167,8 +173,8 @@ def _prepare(dataset, path, created, db_last_modified, originator, study_oid, md
     return meta, columns, values
 
 
-def _column(dataset: Dataset, var: Variable, path: Path) -> tuple[dict[str, Any], np.ndarray]:
-    """The column description and an object array of JSON values (None = null)."""
+def _column(dataset: Dataset, var: Variable, path: Path) -> tuple[dict[str, Any], JsonValues]:
+    """The column description and the column's values, ready to be encoded as JSON."""
     series = dataset.data[var.name]
     column: dict[str, Any] = {
         "itemOID": f"IT.{dataset.name}.{var.name}",
@@ -177,10 +183,11 @@ def _column(dataset: Dataset, var: Variable, path: Path) -> tuple[dict[str, Any]
     }
     fmt_text = var.format
     if var.type == "Char":
-        vals = _char_values(series)
+        text = _char_values(series)
+        vals = JsonValues("text", text, np.zeros(len(text), dtype=bool))
         column["dataType"] = _CHAR_TYPES.get((var.datatype or "").lower(), "string")
         try:
-            lengths = pc.binary_length(pa.array(vals, type=pa.large_string())).to_numpy(zero_copy_only=False)
+            lengths = pc.binary_length(pa.array(text, type=pa.large_string())).to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise DataError(path, f"dataset {dataset.name}: Char variable holds non-text: {exc}", field=var.name) from exc
         column["length"] = max(var.length or 0, int(lengths.max()) if lengths.size else 0, 1)
@@ -190,7 +197,8 @@ def _column(dataset: Dataset, var: Variable, path: Path) -> tuple[dict[str, Any]
         if kind is not None and fmt_kind is None:
             fmt_text, fmt_kind = DEFAULT_FORMAT[kind], kind
         if fmt_kind is not None:
-            vals = _iso_values(dataset, var, series, fmt_kind, path)
+            iso = _iso_values(dataset, var, series, fmt_kind, path)
+            vals = JsonValues("text", iso, pd.isna(iso))
             column["dataType"] = fmt_kind
             column["targetDataType"] = "integer"
         else:
@@ -208,11 +216,10 @@ def _column(dataset: Dataset, var: Variable, path: Path) -> tuple[dict[str, Any]
             )
             if integer and whole:
                 column["dataType"] = "integer"
-                vals = np.where(missing, 0, numbers).astype(np.int64).astype(object)
+                vals = JsonValues("integer", np.where(missing, 0, numbers).astype(np.int64), missing)
             else:
                 column["dataType"] = "double"
-                vals = numbers.astype(object)
-            vals[missing] = None
+                vals = JsonValues("double", numbers, missing)
     if fmt_text:
         column["displayFormat"] = fmt_text
     return column, vals
@@ -259,12 +266,39 @@ def _iso_values(dataset: Dataset, var: Variable, series: pd.Series, kind: str, p
     return vals
 
 
-def _rows(values: list[np.ndarray], nrows: int) -> list[list[Any]]:
-    """Row arrays built column-wise (numpy object matrix -> nested lists, no Python row loop)."""
-    matrix = np.empty((nrows, len(values)), dtype=object)
-    for j, vals in enumerate(values):
-        matrix[:, j] = vals
-    return matrix.tolist()
+_TO_TEXT = {"text": encode_basestring, "integer": str, "double": float.__repr__}
+
+
+@dataclass
+class JsonValues:
+    """One column's values: ``text`` (str objects), ``integer`` (int64) or ``double`` (float64),
+    with the mask of missing values (written ``null``)."""
+
+    kind: str
+    data: np.ndarray
+    missing: np.ndarray
+
+    def texts(self, lo: int, hi: int) -> list[str]:
+        """JSON texts of rows ``lo:hi``.
+
+        Each distinct value is encoded once (clinical columns repeat a few values) and the texts
+        are gathered with its codes; ``float.__repr__`` is the shortest text that reads back as
+        the same double, which is what ``json`` writes too. No Python code runs per row.
+        """
+        codes, uniques = pd.factorize(self.data[lo:hi])
+        codes[self.missing[lo:hi]] = -1
+        encoded = list(map(_TO_TEXT[self.kind], uniques.tolist()))
+        return np.array([*encoded, "null"], dtype=object)[codes].tolist()  # code -1 -> null
+
+
+def _row_lines(values: list[JsonValues], lo: int, hi: int) -> Iterator[str]:
+    """``[v1,v2,...]`` for rows ``lo:hi``: column texts zipped and joined in C."""
+    if not values:
+        return iter(["[]"] * (hi - lo))
+    columns = [column.texts(lo, hi) for column in values]
+    columns[0] = list(map("[".__add__, columns[0]))
+    columns[-1] = list(map("{}]".format, columns[-1]))
+    return map(",".join, zip(*columns, strict=True))
 
 
 # --- reading ----------------------------------------------------------------------------------
