@@ -71,3 +71,33 @@ def test_study_day_has_no_day_zero():
     assert list(out[:4]) == [1, -1, 2, 31]
     # partial date, partial reference, subject without a reference: no day
     assert all(math.isnan(v) for v in out[4:])
+
+
+from datetime import date, timedelta  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+MON = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)), min_size=1, max_size=20))
+def test_iso8601_agrees_with_the_calendar(days):
+    """Any real date written as DD MON YYYY or MM/DD/YYYY comes back as the calendar's ISO date."""
+    text = [f"{d.day:02d} {MON[d.month - 1]} {d.year}" for d in days]
+    us = [f"{d.month:02d}/{d.day:02d}/{d.year}" for d in days]
+    c = ctx()
+    assert list(iso8601(c, frame(D=text), {"date": "D", "format": "DD MON YYYY"})) == [d.isoformat() for d in days]
+    assert list(iso8601(c, frame(D=us), {"date": "D", "format": "MM/DD/YYYY"})) == [d.isoformat() for d in days]
+    assert c.log.count() == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 1, 1)), st.integers(-400, 400))
+def test_study_day_agrees_with_date_arithmetic(ref, offset):
+    day = ref + timedelta(days=offset)
+    c = ctx()
+    c.datasets["DM"] = pd.DataFrame({"USUBJID": ["S"], "RFSTDTC": [ref.isoformat()]})
+    got = study_day(c, frame(USUBJID=["S"], X=[day.isoformat()]), "X").iloc[0]
+    assert got == (offset + 1 if offset >= 0 else offset)

@@ -135,3 +135,20 @@ def test_pilot_known_differences_are_as_documented(pilot, reference_dir: Path):
     # for about half of those subjects it is exactly the last visit date in SV
     assert (ref[differ].str[:10] == last_visit.reindex(ref.index)[differ]).mean() > 0.5
     assert (ref[differ].str[:10] > ours.reindex(ref.index)[differ].str[:10]).all()
+
+
+def test_cli_writes_the_pilot_sdtm(reference_dir: Path, repo_root: Path, tmp_path: Path):
+    pytest.importorskip("cdisc_als.io.datasets")
+    from typer.testing import CliRunner
+
+    from cdisc_als.cli import app
+
+    out = tmp_path / "sdtm"
+    result = CliRunner().invoke(
+        app,
+        ["sdtm", "--study", str(repo_root / "mappings" / "cdiscpilot01"), "--raw",
+         str(reference_dir / "pharmaverse" / "raw"), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.glob("*.xpt")} == {"dm.xpt", "ae.xpt", "ds.xpt", "ex.xpt"}
+    assert list(out.rglob("sdtm*log*.csv")), "the conversion log is written beside the outputs"
