@@ -77,3 +77,11 @@ def test_decode_code_to_name():
     out = decode(c, frame(CD=["T0102", "T0101", "T0199"]), {"from": "CD", "codes": "T01TC", "codelist": "T01TN"})
     assert list(out) == ["T01-Salivation", "T01-Speech", None]
     assert list(c.log.frame()["value"]) == ["T0199"]
+
+
+def test_hardcode_ct_normalizes_or_refuses():
+    from cdisc_als.ops.ct import hardcode_ct
+
+    assert hardcode_ct(ctx(), frame(A=[1]), {"value": "yes", "codelist": "NY"}) == "Y"
+    with pytest.raises(SpecError, match="not a term of codelist NY"):
+        hardcode_ct(ctx(), frame(A=[1]), {"value": "Perhaps", "codelist": "NY"})

@@ -156,3 +156,28 @@ def decode(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Series:
         frame, bad, f"code not in codelist {arg['codes']} / {arg['codelist']}", field=arg["from"], values=codes
     )
     return out
+
+
+HARDCODE_SCHEMA = {
+    "type": "dict",
+    "schema": {
+        "value": {"type": "string", "required": True, "empty": False},
+        "codelist": {**COLUMN, "required": True},
+    },
+}
+
+
+@operation("hardcode_ct", schema=HARDCODE_SCHEMA)
+def hardcode_ct(ctx: Context, frame: pd.DataFrame, arg: dict) -> Any:
+    """A constant that must be a term of a codelist (sdtm.oak ``hardcode_ct``); a synonym or
+    case variant is normalised to the submission value; a value not in the codelist is a spec error.
+
+    Example: ``AGEU: {hardcode_ct: {value: Years, codelist: AGEU}, where: "notnull(AGE)"}`` -> ``YEARS``.
+    """
+    codelist = _codelist(ctx, arg["codelist"])
+    if codelist is None:
+        raise ctx.fail(f"unknown codelist {arg['codelist']!r}")
+    value = codelist.normalize(pd.Series([arg["value"]], dtype="object")).iloc[0]
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        raise ctx.fail(f"{arg['value']!r} is not a term of codelist {codelist.id} ({codelist.code})")
+    return value
