@@ -72,9 +72,12 @@ def test_domains_and_log(run):
         "CM", "MH", "SUPPMH", "TA", "TE", "TV", "TI", "TS",
     ])
     frame = log.frame()
-    # only the intended exclusions: eligible subjects' consent rows read again for screen failures
+    # only the intended exclusions of the forms DS reads twice: eligible subjects' consent rows
+    # (screen failures only) and disposition rows other than the end of period 2 (extension choice)
     assert (frame["severity"] != "info").sum() == 0, frame.to_string()
-    assert sorted(frame["row"].astype(int)) == [1, 2, 4] and set(frame["source"]) == {"consent.csv"}
+    got = sorted(zip(frame["source"], frame["row"].astype(int), strict=True))
+    assert got == [("consent.csv", 1), ("consent.csv", 2), ("consent.csv", 4),
+                   ("disposition.csv", 1), ("disposition.csv", 3), ("disposition.csv", 5), ("disposition.csv", 6)]
     for ds in datasets.values():
         assert set(ds.data["STUDYID"]) == {"ADMSC-ALS"}
 
@@ -261,18 +264,22 @@ def test_qs(sdtm):
 def test_ds(sdtm):
     cols = ["USUBJID", "DSSEQ", "DSTERM", "DSDECOD", "DSCAT", "DSSCAT", "EPOCH", "DSSTDTC", "DSSTDY"]
     ic, pm, de, sp = "INFORMED CONSENT OBTAINED", "PROTOCOL MILESTONE", "DISPOSITION EVENT", "STUDY PARTICIPATION"
+    opted, declined = "OPTED TO CONTINUE INTO NEXT TRIAL ELEMENT", "DECLINED TO CONTINUE INTO NEXT TRIAL ELEMENT"
     assert rows(sdtm["DS"], cols) == [
         (S1, 1, ic, ic, pm, None, SC, "2012-03-05", -28),
         (S1, 2, "RANDOMIZED", "RANDOMIZED", pm, None, SC, "2012-04-02T08:42", 1),
         (S1, 3, "COMPLETED", "COMPLETED", de, sp, BT, "2012-09-29", 181),
         (S1, 4, "COMPLETED", "COMPLETED", de, sp, CT_, "2013-03-28", 361),
+        # end of period 2 without entering the extension (DSCONT = N)
+        (S1, 5, declined, declined, pm, None, CT_, "2013-03-28", 361),
         (S2, 1, ic, ic, pm, None, SC, "2012-03-12", -29),
         (S2, 2, "RANDOMIZED", "RANDOMIZED", pm, None, SC, "2012-04-10T08:30", 1),
         (S2, 3, "COMPLETED", "COMPLETED", de, sp, BT, "2012-10-07", 181),
         # second randomization of the placebo subject, closing the placebo element
         (S2, 4, "RE-RANDOMIZED", "RE-RANDOMIZED", pm, None, BT, "2012-10-07T09:10", 181),
         (S2, 5, "COMPLETED", "COMPLETED", de, sp, CT_, "2013-04-05", 361),
-        (S2, 6, "Moved to another city", "WITHDRAWAL BY SUBJECT", de, sp, LT, "2013-07-04", 451),
+        (S2, 6, opted, opted, pm, None, CT_, "2013-04-05", 361),
+        (S2, 7, "Moved to another city", "WITHDRAWAL BY SUBJECT", de, sp, LT, "2013-07-04", 451),
         (S3, 1, ic, ic, pm, None, SC, "2012-03-19", None),
         (S3, 2, "SCREEN FAILURE: Forced vital capacity >= 50% of predicted", "SCREEN FAILURE", de, sp, SC,
          "2012-03-19", None),
