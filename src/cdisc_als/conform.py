@@ -16,7 +16,7 @@ import pandas as pd
 from cdisc_als.dataset import Dataset
 from cdisc_als.errors import LOG_COLUMNS, ConversionLog, SpecError
 from cdisc_als.ops.expr import _blank as expr_blank
-from cdisc_als.ops.expr import series_text
+from cdisc_als.ops.expr import by_unique, series_text
 from cdisc_als.standards import DatasetMeta
 
 ROW_COLUMN, SOURCE_COLUMN = "__row__", "__source__"
@@ -88,7 +88,7 @@ def conform_dataset(
         col = frame[var.name] if present else pd.Series(np.full(len(frame), None, dtype=object), index=index)
         if var.type == "Num":
             if col.dtype == object:
-                num = pd.to_numeric(col, errors="coerce")
+                num = by_unique(col, lambda u: pd.to_numeric(u, errors="coerce"))
                 bad = col.notna() & num.isna() & ~_blank(col)
                 _log(log, frame, bad, name, var.name, "not a number for a Num variable", col)
                 col = num
@@ -122,7 +122,17 @@ def _drop(core: str, present: bool, col: pd.Series) -> bool:
     """Perm variables not mapped or entirely null are dropped; Exp ones are kept (null)."""
     if core == "Exp":
         return False
-    return not present or (core == "Perm" and len(col) > 0 and bool(_blank(col).all()))
+    return not present or (core == "Perm" and len(col) > 0 and _all_blank(col))
+
+
+def _all_blank(col: pd.Series) -> bool:
+    """True when every value is null or spaces (checks the distinct non-null values only)."""
+    values = col.dropna()
+    if values.empty:
+        return True
+    if values.dtype != object:
+        return False
+    return bool(expr_blank(pd.Series(values.unique(), dtype=object)).all())
 
 
 def _fmt(v: object) -> str:

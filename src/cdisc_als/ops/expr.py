@@ -177,7 +177,7 @@ def series_text(s: pd.Series) -> pd.Series:
     obj = s.astype("object")
     kind = pd.api.types.infer_dtype(obj, skipna=True)
     if kind in ("string", "empty"):
-        return obj.where(obj.notna(), None)
+        return obj.where(obj.notna(), None) if obj.hasnans else obj
     nums = pd.to_numeric(obj, errors="coerce")
     isnum = obj.notna() & nums.notna() & ~obj.map(type).eq(str)
     out = obj.astype(str).astype("object")
