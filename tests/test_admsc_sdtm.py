@@ -237,7 +237,7 @@ def expected_qs() -> list[tuple]:
                 stresn = 1.5 if grade == "1+" else float(grade)
                 base = "Y" if vnum == 1 else None
                 recs.append((subj, "MODIFIED ASHWORTH SCALE", vnum, f"MAS01{num:02d}", f"MAS01-{side} {MUSCLES[n - 1]}",
-                             grade, grade, stresn, base, visit, epoch, date, day))
+                             grade, "1.5" if grade == "1+" else grade, stresn, base, visit, epoch, date, day))
     recs.sort(key=lambda r: (r[0], r[1], r[2], r[3]))  # QSSEQ order: USUBJID, QSCAT, VISITNUM, QSTESTCD
     out, seq, last = [], 0, None
     for r in recs:
