@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from cdisc_als.dataset import Dataset, Variable
 from cdisc_als.errors import DataError
 from cdisc_als.io.ibm import out_of_range
-from cdisc_als.io.xpt import write_xpt
+from cdisc_als.io.xpt import read_xpt, write_xpt
 
 NAMES = st.from_regex(r"[A-Z][A-Z0-9_]{0,7}", fullmatch=True)
 PRINTABLE = st.sampled_from(string.ascii_letters + string.digits + string.punctuation + " ")
@@ -87,6 +87,10 @@ def test_our_writer_reads_back_like_the_data_and_like_pyreadstat(ds: Dataset) ->
         ours, theirs = Path(folder) / "ours.xpt", Path(folder) / "theirs.xpt"
         write_xpt(ds, ours)
         frame, meta = _read(ours)
+        # the fast numpy reader gives exactly what the pyreadstat path gives
+        fast, slow = read_xpt(ours, convert_dates=False), read_xpt(ours, convert_dates=False, engine="pyreadstat")
+        assert fast.variables == slow.variables and (fast.name, fast.label) == (slow.name, slow.label)
+        pd.testing.assert_frame_equal(fast.data, slow.data, check_exact=True)
         # against the generated data and metadata
         assert meta.table_name == ds.name
         assert (meta.file_label or "") == ds.label  # blank reads back as None

@@ -32,6 +32,7 @@ from cdisc_als.io.atomic import Staged, commit, discard, staging
 from cdisc_als.io.ibm import ieee_to_ibm
 from cdisc_als.io.sasformats import format_kind, from_sas_number, parse_format
 from cdisc_als.io.xpt_checks import Column, check_dataset
+from cdisc_als.io.xpt_read import MultipleMembers, Unsupported, XptContent, read_simple_xpt
 
 #: FDA Study Data Technical Conformance Guide: datasets over 5 GB are split.
 FDA_SPLIT_BYTES = 5 * 10**9
@@ -302,19 +303,69 @@ def xpt_member_name(path: str | Path) -> str | None:
 
 
 # --- reading ----------------------------------------------------------------------------------
-def read_xpt(path: str | Path, *, convert_dates: bool = True, encoding: str | None = None) -> Dataset:
+def read_xpt(
+    path: str | Path,
+    *,
+    convert_dates: bool = True,
+    encoding: str | None = None,
+    engine: str = "auto",
+) -> Dataset:
     """Read a transport file (v5) into a ``Dataset`` with its metadata.
 
     Name, label, variable labels, types, lengths and formats come from the file. Numeric
     variables with a date, datetime or time format become ``datetime64`` / ``timedelta64``
     (``convert_dates=False`` keeps the SAS numbers). Text is decoded as UTF-8 (ASCII), falling
     back to cp1252 for SAS files written on Windows, unless ``encoding`` is given.
+    ``engine="auto"`` reads the common single-member layout with the fast numpy reader
+    (``xpt_read``) and anything else with pyreadstat; ``"pyreadstat"`` forces the latter.
     """
-    import pyreadstat
-
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "file not found")
+    try:
+        content = _read_fast(path, encoding) if engine == "auto" else None
+    except MultipleMembers as exc:
+        raise DataError(path, f"cannot read: {exc}; write one dataset per file") from exc
+    if content is None:
+        content = _read_pyreadstat(path, encoding)
+    frame = content.frame
+    variables = []
+    for col in content.columns:
+        fmt = col["format"]
+        variables.append(
+            Variable(
+                name=col["name"],
+                label=col["label"] or "",
+                type="Char" if col["is_char"] else "Num",
+                length=col["length"],
+                format=fmt.text if fmt else None,
+            )
+        )
+        if col["is_char"]:
+            frame[col["name"]] = frame[col["name"]].fillna("").astype(object)
+        elif convert_dates and (kind := format_kind(fmt)) is not None:
+            frame[col["name"]] = from_sas_number(frame[col["name"]].to_numpy(dtype=np.float64), kind).to_numpy()
+    return Dataset(
+        name=content.name or path.stem.upper(), data=frame, label=content.label, variables=variables
+    )
+
+
+def _read_fast(path: Path, encoding: str | None) -> XptContent | None:
+    """The numpy reader's result, or ``None`` when the layout is left to pyreadstat."""
+    try:
+        try:
+            return read_simple_xpt(path, encoding)
+        except UnicodeDecodeError:
+            if encoding is not None:
+                raise
+            return read_simple_xpt(path, "cp1252")
+    except (Unsupported, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _read_pyreadstat(path: Path, encoding: str | None) -> XptContent:
+    import pyreadstat
+
     try:
         try:
             frame, meta = pyreadstat.read_xport(str(path), encoding=encoding, disable_datetime_conversion=True)
@@ -324,31 +375,15 @@ def read_xpt(path: str | Path, *, convert_dates: bool = True, encoding: str | No
             frame, meta = pyreadstat.read_xport(str(path), encoding="cp1252", disable_datetime_conversion=True)
     except (pyreadstat.ReadstatError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise DataError(path, f"cannot read as SAS transport: {exc}") from exc
-    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
-    variables = []
-    for col in meta.column_names:
-        is_char = meta.readstat_variable_types[col] == "string"
-        raw_fmt = meta.original_variable_types.get(col)
+    columns = []
+    for name, label in zip(meta.column_names, meta.column_labels, strict=True):
         try:
-            fmt = parse_format(raw_fmt)
+            fmt = parse_format(meta.original_variable_types.get(name))
         except ValueError:
             fmt = None
-        variables.append(
-            Variable(
-                name=col,
-                label=labels.get(col) or "",
-                type="Char" if is_char else "Num",
-                length=int(meta.variable_storage_width[col]),
-                format=fmt.text if fmt else None,
-            )
-        )
-        if is_char:
-            frame[col] = frame[col].fillna("").astype(object)
-        elif convert_dates and (kind := format_kind(fmt)) is not None:
-            frame[col] = from_sas_number(frame[col].to_numpy(dtype=np.float64), kind).to_numpy()
-    return Dataset(
-        name=meta.table_name or path.stem.upper(),
-        data=frame,
-        label=meta.file_label or "",
-        variables=variables,
-    )
+        columns.append({
+            "name": name, "label": label or "", "format": fmt,
+            "is_char": meta.readstat_variable_types[name] == "string",
+            "length": int(meta.variable_storage_width[name]),
+        })  # fmt: skip
+    return XptContent(meta.table_name or "", meta.file_label or "", columns, frame)
