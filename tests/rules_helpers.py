@@ -95,6 +95,7 @@ def stub_ct() -> CtAdapter:
         ("C66742", "NY", "No", ["N", "Y", "U", "NA"]),
         ("C99079", "EPOCH", "Yes", ["SCREENING", "TREATMENT", "FOLLOW-UP"]),
         ("C81224", "DTYPE", "Yes", ["LOCF", "AVERAGE", "WOCF"]),
+        ("C66734", "DOMAIN", "Yes", ["AE", "CM", "DM", "DS", "EX", "LB", "QS", "SE", "SV", "TA", "TE", "TS", "TV"]),
     ]:
         rows += [{"codelist_code": code, "codelist": cl, "codelist_name": cl, "extensible": ext, "submission_value": v} for v in values]
     return CtAdapter.from_frame(pd.DataFrame(rows), "test")
@@ -105,8 +106,9 @@ def stub_meta():
     dm = DatasetMeta(
         name="DM", label="Demographics", cls="SPECIAL PURPOSE", structure="", keys=("STUDYID", "USUBJID"),
         variables=tuple(
-            Variable(name=n, core=c)
-            for n, c in [("STUDYID", "Req"), ("DOMAIN", "Req"), ("USUBJID", "Req"), ("SUBJID", "Req"), ("AGE", "Exp")]
+            Variable(name=n, core=c, type=ty)
+            for n, c, ty in [("STUDYID", "Req", "Char"), ("DOMAIN", "Req", "Char"), ("USUBJID", "Req", "Char"),
+                             ("SUBJID", "Req", "Char"), ("AGE", "Exp", "Num")]
         ),
     )
     return lambda name: dm if name == "DM" else None

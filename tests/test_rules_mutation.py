@@ -23,16 +23,21 @@ DAY0 = 21924  # 2020-01-10 as a SAS date
 
 def sdtm_specs() -> dict[str, dict]:
     return {
-        "DM": {
-            "USUBJID": S, "SUBJID": ["01", "02", "03"], "SITEID": ["10", "10", "20"],
+        "DM": {  # variables in SDTMIG 3.4 order
+            "USUBJID": S, "SUBJID": ["01", "02", "03"],
             "RFSTDTC": ["2020-01-10"] * 3, "RFENDTC": ["2020-07-10", "2020-07-11", "2020-07-12"],
             "RFXSTDTC": ["2020-01-10"] * 3, "RFXENDTC": ["2020-01-10"] * 3,
             "RFICDTC": ["2019-12-20", "2019-12-21", "2019-12-22"], "RFPENDTC": ["2020-07-10", "2020-07-11", "2020-07-12"],
-            "DTHDTC": [None, None, None], "DTHFL": [None, None, None],
+            "DTHDTC": [None, None, None], "DTHFL": [None, None, None], "SITEID": ["10", "10", "20"],
             "AGE": [55, 61, 47], "AGEU": ["YEARS"] * 3, "SEX": ["M", "F", "M"], "RACE": ["WHITE"] * 3,
             "ARMCD": ["D1", "D2", "D4"], "ARM": ["AdMSC 1x10^6 cells/kg", "AdMSC 2x10^6 cells/kg", "AdMSC 4x10^6 cells/kg"],
             "ACTARMCD": ["D1", "D2", "D4"], "ACTARM": ["AdMSC 1x10^6 cells/kg", "AdMSC 2x10^6 cells/kg", "AdMSC 4x10^6 cells/kg"],
             "ARMNRS": [None] * 3, "ACTARMUD": [None] * 3, "COUNTRY": ["ESP"] * 3,
+        },
+        "EX": {  # one infusion per subject on RFSTDTC (study day 1)
+            "USUBJID": S, "EXSEQ": [1, 1, 1], "EXTRT": ["ADMSC"] * 3, "EXDOSE": [1, 2, 4],
+            "EXDOSU": ["10^6 Therapeutic Cells"] * 3, "EXDOSFRM": ["INJECTION"] * 3,
+            "EXSTDTC": ["2020-01-10"] * 3, "EXENDTC": ["2020-01-10"] * 3, "EXSTDY": [1, 1, 1], "EXENDY": [1, 1, 1],
         },
         "AE": {
             "USUBJID": ["ALS-01", "ALS-01", "ALS-02"], "AESEQ": [1, 2, 1],
@@ -52,7 +57,7 @@ def sdtm_specs() -> dict[str, dict]:
             "AESTDY": [3, -5, 23], "AEENDY": [5, -2, 25],
         },
         "SUPPAE": {
-            "RDOMAIN": ["AE", "AE"], "USUBJID": ["ALS-01", "ALS-02"], "IDVAR": ["AESEQ", "AESEQ"], "IDVARVAL": ["2", "1"],
+            "_nodefaults": True, "STUDYID": ["S1", "S1"], "RDOMAIN": ["AE", "AE"], "USUBJID": ["ALS-01", "ALS-02"], "IDVAR": ["AESEQ", "AESEQ"], "IDVARVAL": ["2", "1"],
             "QNAM": ["AERELPRC", "AERELPRC"], "QLABEL": ["Related to Liposuction Procedure"] * 2,
             "QVAL": ["Y", "N"], "QORIG": ["CRF", "CRF"], "QEVAL": ["INVESTIGATOR", "INVESTIGATOR"],
         },

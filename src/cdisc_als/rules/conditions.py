@@ -29,6 +29,7 @@ PREDICATE_SCHEMA: dict[str, Any] = {
     "not_in": {"type": "list"},
     "null": {"type": "boolean"},
     "present": {"type": "boolean"},
+    "complete": {"type": "boolean"},
     "gt": {"type": "number"},
     "ge": {"type": "number"},
     "lt": {"type": "number"},
@@ -68,6 +69,11 @@ def evaluate(t: Target, ctx: Context, preds: list[dict[str, Any]]) -> np.ndarray
             mask &= cmp.isin([norm(v) for v in p["in"]]).to_numpy()
         if "not_in" in p:
             mask &= ~cmp.isin([norm(v) for v in p["not_in"]]).to_numpy()
+        if "complete" in p:  # date part is a complete, real calendar date (or not)
+            from cdisc_als.rules.operators import complete_dates
+
+            full = complete_dates(s).notna().to_numpy()
+            mask &= full if p["complete"] else ~full
         if "null" in p:
             isnull = s.isna().to_numpy()
             mask &= isnull if p["null"] else ~isnull

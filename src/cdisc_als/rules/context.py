@@ -31,18 +31,31 @@ class Context:
         return self.targets.get(name.upper())
 
     def subject_value(self, t: Target, ref: str) -> pd.Series:
-        """``DM.RFSTDTC`` looked up for each row of ``t`` by USUBJID (first value per subject)."""
+        """A subject-level value looked up for each row of ``t`` by USUBJID.
+
+        ``DM.RFSTDTC``: first value per subject; ``EX.EXSTDTC:min`` / ``DS.DSSTDTC:max``: the
+        smallest / largest value per subject (ISO 8601 text sorts in time order);
+        ``EX.EXSTDTC+EXENDTC:max`` pools several variables.
+        """
         ds_name, var = ref.split(".", 1)
+        var, _, agg = var.partition(":")
+        names = var.split("+")
         other = self.target(ds_name)
-        if other is None or var not in other.columns or "USUBJID" not in t.columns:
+        if other is None or "USUBJID" not in t.columns or any(v not in other.columns for v in names):
             raise NotApplicable(f"{ref} not available")
-        key = (ds_name.upper(), var)
+        key = (ds_name.upper(), var + ":" + agg)
         if key not in self._subject_maps:
-            subj = other.text("USUBJID")
-            vals = other.text(var)
-            m = pd.Series(vals.to_numpy(), index=subj.to_numpy())
-            m = m[~m.index.isna()]
-            self._subject_maps[key] = m[~m.index.duplicated(keep="first")]
+            subj = pd.concat([other.text("USUBJID")] * len(names), ignore_index=True)
+            vals = pd.concat([other.text(v) for v in names], ignore_index=True)
+            m = pd.Series(vals.to_numpy(dtype=object, na_value=None), index=subj.to_numpy(dtype=object, na_value=None))
+            m = m[~pd.isna(m.index)]
+            if agg in ("min", "max"):
+                m = m.dropna()
+                m = m.groupby(level=0).min() if agg == "min" else m.groupby(level=0).max()
+            else:
+                m = m[~m.index.duplicated(keep="first")]
+            self._subject_maps[key] = m
+        var = var + ":" + agg
         rkey = (t.name, ds_name.upper(), var)
         if rkey not in self._per_row:
             mapping = self._subject_maps[key]

@@ -263,6 +263,7 @@ def op_not_in_values(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> p
     extensible={"type": "boolean", "required": True},
     map={"type": "dict", "default": {}, "valuesrules": {"type": "string"}},
     use_metadata={"type": "boolean", "default": True},
+    skip_vars={"type": "list", "schema": {"type": "string"}, "default": []},
 )
 def op_in_codelist(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
     """Values are submission values of the variable's codelist (from metadata or ``map``).
@@ -286,9 +287,10 @@ def op_in_codelist(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.
         for v in t.ds.variables:
             if v.codelist:
                 pairs[v.name] = v.codelist
+    skip = set(t.expand(args.get("skip_vars") or []))
     parts = []
     for var, cl_id in pairs.items():
-        if var not in t.frame.columns:
+        if var not in t.frame.columns or var in skip:
             continue
         cl = ctx.ct.get(cl_id)
         if cl is None or cl.extensible != args["extensible"]:
@@ -438,10 +440,14 @@ def op_numeric(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.Data
 # ----------------------------------------------------------------------- keys, relations
 
 
-@operator("unique", keys=VARS)
+@operator("unique", keys=VARS, optional_keys={"type": "list", "schema": {"type": "string"}, "default": []})
 def op_unique(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
-    """The key variables identify one record (every record of a duplicated key is reported)."""
+    """The key variables identify one record (every record of a duplicated key is reported).
+
+    ``optional_keys`` join the key when the dataset has them.
+    """
     keys = present_vars(t, args["keys"], require_all=True)
+    keys += [v for v in t.expand(args.get("optional_keys") or []) if v in t.columns and v not in keys]
     sub = pd.DataFrame({k: t.text(k) for k in keys})[mask]
     if sub.empty:
         return empty_hits()
@@ -451,19 +457,33 @@ def op_unique(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataF
     return hits(dup, "/".join(keys), lambda idx: joined(cols, idx), f"unique {', '.join(keys)}")
 
 
-@operator("one_to_one", vars={**VARS, "minlength": 2, "maxlength": 2}, within=VARS | {"required": False})
+@operator(
+    "one_to_one",
+    vars={**VARS, "minlength": 2, "maxlength": 2},
+    within=VARS | {"required": False},
+    within_optional={"type": "list", "schema": {"type": "string"}, "default": []},
+    one_way={"type": "boolean", "default": False},
+)
 def op_one_to_one(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
-    """Two variables map one to one (optionally within groups): rows of offending values."""
+    """Two variables map one to one (optionally within groups): rows of offending values.
+
+    ``one_way``: only the first determines the second (e.g. one unit per test);
+    ``within_optional``: grouping variables used when the dataset has them.
+    """
     a, b = present_vars(t, args["vars"], require_all=True)
     within = present_vars(t, args["within"], require_all=True) if args.get("within") else []
+    within += [v for v in t.expand(args.get("within_optional") or []) if v in t.columns]
     frame = pd.DataFrame({"a": t.text(a), "b": t.text(b)} | {f"w{i}": t.text(w) for i, w in enumerate(within)})
     sel = mask & frame["a"].notna().to_numpy() & frame["b"].notna().to_numpy()
     sub = frame[sel]
     g = [f"w{i}" for i in range(len(within))]
     n_b = sub.groupby([*g, "a"], dropna=False)["b"].transform("nunique")
-    n_a = sub.groupby([*g, "b"], dropna=False)["a"].transform("nunique")
     bad = np.zeros(len(t), dtype=bool)
-    bad[np.flatnonzero(sel)] = ((n_b > 1) | (n_a > 1)).to_numpy()
+    if args.get("one_way"):
+        bad[np.flatnonzero(sel)] = (n_b > 1).to_numpy()
+    else:
+        n_a = sub.groupby([*g, "b"], dropna=False)["a"].transform("nunique")
+        bad[np.flatnonzero(sel)] = ((n_b > 1) | (n_a > 1)).to_numpy()
     return hits(bad, f"{a}/{b}", lambda idx: joined([frame["a"], frame["b"]], idx, " / "), f"{a} and {b} one-to-one")
 
 
@@ -477,6 +497,7 @@ PREDS = {"type": "list", "default": [], "schema": {"type": "dict"}}
     other_vars={"type": "list", "schema": {"type": "string"}},
     other_when=PREDS,
     negate={"type": "boolean", "default": False},
+    missing_dataset={"type": "string", "allowed": ["skip", "fail"], "default": "skip"},
 )
 def op_ref_exists(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
     """Key values of this dataset are found (or, with negate, not found) in another dataset.
@@ -487,9 +508,12 @@ def op_ref_exists(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.D
     from cdisc_als.rules.conditions import evaluate
 
     other = ctx.target(args["dataset"])
-    if other is None:
-        raise NotApplicable(f"{args['dataset']} not present")
     keys = present_vars(t, args["vars"], require_all=True)
+    if other is None:
+        if args.get("missing_dataset") != "fail" or args.get("negate"):
+            raise NotApplicable(f"{args['dataset']} not present")
+        complete = np.logical_and.reduce([~t.null(k) for k in keys])
+        return hits(mask & complete, "/".join(keys), t.text(keys[0]), f"{args['dataset']} present with a matching record")
     okeys = args.get("other_vars") or args["vars"]
     omask = evaluate(other, ctx, args.get("other_when") or [])
     if len(keys) == 1:
@@ -563,7 +587,7 @@ def op_supp_parent(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.
 # --------------------------------------------------------------------- consistency
 
 
-@operator("compare", left={"type": "string", "required": True}, is_={"type": "string", "allowed": ["eq", "ne"], "required": True}, right={"type": "string"}, value={"nullable": True})
+@operator("compare", left={"type": "string", "required": True}, is_={"type": "string", "allowed": ["eq", "ne"], "required": True}, right={"type": "string"}, value={"nullable": True}, date_part={"type": "boolean", "default": False})
 def op_compare(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
     """``left`` equals / differs from ``right`` (a variable or ``DM.VAR``) or a literal ``value``.
 
@@ -577,7 +601,10 @@ def op_compare(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.Data
         right = pd.Series(str(args.get("value")), index=left.index, dtype="string")
         label = repr(args.get("value"))
     both = left.notna().to_numpy() & right.notna().to_numpy()
-    eq = (left == right).fillna(False).to_numpy(dtype=bool)
+    if args.get("date_part"):  # compare the date part only (2020-01-10 equals 2020-01-10T08:00)
+        eq = (left.str.slice(0, 10) == right.str.slice(0, 10)).fillna(False).to_numpy(dtype=bool)
+    else:
+        eq = (left == right).fillna(False).to_numpy(dtype=bool)
     bad = both & (~eq if args["is"] == "eq" else eq)
     word = "equal to" if args["is"] == "eq" else "different from"
     return hits(mask & bad, t.resolve(args["left"]), left, right if args.get("right") and args["is"] == "eq" else f"{word} {label}")
@@ -841,3 +868,33 @@ def op_chain(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFr
     shown = pd.Series(f["en"].to_numpy() if mode != "seq_order" else f["st"].to_numpy(), index=f["pos"].to_numpy()).sort_index()
     expected = pd.Series(exp.to_numpy(), index=f["pos"].to_numpy()).sort_index() if isinstance(exp, pd.Series) else exp
     return hits(mask & out, var, shown.reset_index(drop=True), expected.reset_index(drop=True) if isinstance(expected, pd.Series) else expected)
+
+
+@operator("metadata_type", scope="dataset")
+def op_metadata_type(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
+    """Each standard variable has the IG type (Char/Num) of the standard's metadata."""
+    meta = ctx.meta(t.name) or ctx.meta(t.domain)
+    if meta is None:
+        raise NotApplicable("no standard metadata")
+    parts = []
+    for v in meta.variables:
+        name = t.resolve(v.name) if v.name.startswith("--") else v.name
+        if name not in t.columns or v.type not in ("Char", "Num") or t.null(name).all():
+            continue
+        is_num = t.is_numeric_col(name)
+        if is_num != (v.type == "Num"):
+            parts.append(meta_hit(name, "Num" if is_num else "Char", f"{v.type} (IG type)"))
+    return concat(parts)
+
+
+@operator("metadata_order", scope="dataset")
+def op_metadata_order(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
+    """Standard variables appear in the order of the IG metadata (others are ignored)."""
+    meta = ctx.meta(t.name) or ctx.meta(t.domain)
+    if meta is None:
+        raise NotApplicable("no standard metadata")
+    rank = {(t.resolve(v.name) if v.name.startswith("--") else v.name): i for i, v in enumerate(meta.variables)}
+    seen = [c for c in t.columns if c in rank]
+    order = [rank[c] for c in seen]
+    bad = [seen[i] for i in range(1, len(seen)) if order[i] < max(order[:i])]
+    return concat([meta_hit(c, "out of order", "IG variable order") for c in bad])
