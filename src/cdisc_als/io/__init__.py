@@ -3,6 +3,8 @@
 - ``read_table(path)``: any raw/tabular file (csv, parquet, xpt, sas7bdat) as a DataFrame
 - ``read_dataset(path)`` / ``read_folder(dir)``: datasets with metadata (xpt, json, ndjson, parquet)
 - ``write_datasets(datasets, out, formats)``: the strict writer layer (XPT v5, Dataset-JSON 1.1)
+- ``write_xpt`` / ``write_xpt_parts`` / ``read_xpt``, ``write_datasetjson`` / ``read_datasetjson``:
+  one dataset, one format (see docs/io.md)
 
 Names are resolved lazily so that importing one reader does not import every writer.
 """
@@ -19,6 +21,7 @@ _EXPORTS = {
     "read_folder": "cdisc_als.io.datasets",
     "write_datasets": "cdisc_als.io.datasets",
     "write_xpt": "cdisc_als.io.xpt",
+    "write_xpt_parts": "cdisc_als.io.xpt",
     "read_xpt": "cdisc_als.io.xpt",
     "write_datasetjson": "cdisc_als.io.datasetjson",
     "read_datasetjson": "cdisc_als.io.datasetjson",
