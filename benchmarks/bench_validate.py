@@ -1,6 +1,14 @@
 """Benchmark: validate a ~10,000-subject SDTM + ADaM set with every rule; prints seconds and rows/s.
 
-The set is the public CDISC pilot (CDISCPILOT01, 306 subjects; SDTM XPTs plus the safetyData QS,
+With ``--data DIR`` it validates DIR/sdtm and DIR/adam, e.g. the 10,000-subject AdMSC-ALS example
+made by the project's own pipeline::
+
+    cdisc-als raw --study admsc-als --out X/raw --subjects 10000
+    cdisc-als sdtm --study admsc-als --raw X/raw --out X/sdtm
+    cdisc-als adam --study admsc-als --sdtm X/sdtm --out X/adam
+    .venv/bin/python benchmarks/bench_validate.py --data X
+
+Without it, the set is the public CDISC pilot (CDISCPILOT01, 306 subjects; SDTM XPTs plus the safetyData QS,
 ADaM ADSL/ADAE/ADTTE XPTs plus ADQSADAS) with its subject-level records replicated under new
 USUBJIDs until the requested number of subjects is reached (trial design datasets kept once).
 Needs CDISC_REFERENCE_DIR. Run once:
@@ -20,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.dataset import Dataset
-from cdisc_als.rules import validate_datasets, write_reports
+from cdisc_als.rules import load_rules, validate_datasets, write_reports
 from cdisc_als.rules.reader import read_dataset, read_folder
 
 
@@ -52,15 +60,22 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=int, default=10_000)
     ap.add_argument("--report", type=Path, default=None, help="also write the reports to this folder")
+    ap.add_argument("--data", type=Path, default=None, help="folder with sdtm/ and adam/ to validate")
     args = ap.parse_args()
-    ref = os.environ.get("CDISC_REFERENCE_DIR")
-    if not ref:
-        print("set CDISC_REFERENCE_DIR", file=sys.stderr)
-        return 2
-    sdtm, adam = load(Path(ref))
-    copies = -(-args.subjects // len(sdtm["DM"]))
-    sdtm = {k: replicate(v, copies) for k, v in sdtm.items()}
-    adam = {k: replicate(v, copies) for k, v in adam.items()}
+    load_rules()  # rule files are read and checked once per process; not part of the timing
+    if args.data:
+        t0 = time.perf_counter()
+        sdtm, adam = read_folder(args.data / "sdtm"), read_folder(args.data / "adam")
+        print(f"read {args.data}: {time.perf_counter() - t0:.1f} s")
+    else:
+        ref = os.environ.get("CDISC_REFERENCE_DIR")
+        if not ref:
+            print("set CDISC_REFERENCE_DIR (or give --data)", file=sys.stderr)
+            return 2
+        sdtm, adam = load(Path(ref))
+        copies = -(-args.subjects // len(sdtm["DM"]))
+        sdtm = {k: replicate(v, copies) for k, v in sdtm.items()}
+        adam = {k: replicate(v, copies) for k, v in adam.items()}
     total = 0
     for std, data in (("sdtmig-3.4", sdtm), ("adamig-1.3", adam)):
         rows = sum(len(d) for d in data.values())
