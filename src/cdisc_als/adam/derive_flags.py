@@ -25,6 +25,7 @@ from cdisc_als.adam.common import (
     compute,
     log_source,
     mask,
+    parse_order,
     pick,
     require_columns,
 )
@@ -92,13 +93,16 @@ def derive_var_extreme_flag(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.
     (records outside the filter get a missing flag, as admiral's ``restrict_derivation``)."""
     require_columns(ctx, frame, arg["by"], "the working dataset")
     keep = mask(ctx, frame, arg.get("filter"))
-    sub = frame[keep]
-    chosen = pick(sub, arg["by"], arg["order"], arg["mode"]).index
+    cols = list(dict.fromkeys(arg["by"] + parse_order(arg["order"])[0]))
+    require_columns(ctx, frame, cols, "the working dataset")
+    sub = frame.loc[keep, cols].copy()
+    sub.index = np.flatnonzero(keep)  # positions, so a repeated index cannot confuse the flag
+    chosen = pick(sub, arg["by"], arg["order"], arg["mode"]).index.to_numpy()
     out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    flag = pd.Series(None, index=frame.index, dtype="object")
+    flag = np.full(len(frame), None, dtype=object)
     flag[keep] = arg["false_value"]
     flag[chosen] = arg["true_value"]
-    out[arg["new_var"]] = flag.to_numpy()
+    out[arg["new_var"]] = flag
     return out
 
 

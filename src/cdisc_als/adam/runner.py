@@ -13,7 +13,6 @@ Problems with *data* never stop the run: a missing source dataset skips the data
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,8 +48,8 @@ def blanks_to_na(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         s = out[col]
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-            nonnull = s.dropna()
-            if len(nonnull) and isinstance(nonnull.iloc[0], (_dt.date, _dt.datetime)) and not isinstance(nonnull.iloc[0], str):
+            kind = pd.api.types.infer_dtype(s, skipna=True)
+            if kind in ("date", "datetime", "datetime64"):
                 out[col] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
                 continue
             s = s.astype("object")
@@ -186,14 +185,15 @@ def build_dataset(spec: AdamSpec, frame: pd.DataFrame, lineage: Lineage, labels:
         a = attrs.get(name, {})
         sv = std_vars.get(name)
         s = data[name]
+        kind = pd.api.types.infer_dtype(s, skipna=True) if s.dtype == object else None
         if pd.api.types.is_datetime64_any_dtype(s):
             data[name] = s = s.astype("datetime64[ns]")
-        elif s.dtype == object and s.notna().any() and pd.api.types.infer_dtype(s.dropna(), skipna=True) in ("integer", "floating", "mixed-integer-float", "decimal"):
+        elif kind in ("integer", "floating", "mixed-integer-float", "decimal"):
             data[name] = s = pd.to_numeric(s, errors="coerce").astype("float64")
         elif pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.BooleanDtype):
             data[name] = s = s.astype("object").where(s.notna(), None)
         is_num = pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s)
-        if s.dtype == object and not s.notna().any() and (sv and sv.type == "Num" or a.get("type") == "Num"):
+        if kind == "empty" and (sv and sv.type == "Num" or a.get("type") == "Num"):
             data[name] = s = s.astype("float64")
             is_num = True
         if not is_num and s.dtype != object:
