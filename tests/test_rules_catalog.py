@@ -271,7 +271,7 @@ CASES: dict[str, tuple[dict, dict]] = {
     "XPT005": ({"AE": {"AETERM": ["x" * 201]}}, {"AE": {"AETERM": ["x" * 200]}}),
     "XPT006": ({"AE": {"AETERM": ["Café"]}}, {"AE": {"AETERM": ["Cafe"]}}),
     # ---- CT (stub codelists: SEX non-extensible, EPOCH and DTYPE extensible)
-    "CT001": ({"DM": {"SEX": ["X"]}}, {"DM": {"SEX": ["M"]}}),
+    "CT001": ({"DM": {"SEX": ["X"]}}, {"DM": {"SEX": ["M"], "RACE": ["MULTIPLE"]}}),
     "CT002": ({"AE": {"EPOCH": ["FOLLOW UP"]}}, {"AE": {"EPOCH": ["FOLLOW-UP"]}}),
     # ---- ADaM
     "CT003": ({"ADSL": {"SEX": ["X"]}}, {}),

@@ -69,7 +69,9 @@ def load_define(path: Path) -> DefineDoc:
             for el in cl
             if etree.QName(el).localname in ("CodeListItem", "EnumeratedItem")
         }
-        codelists[cl.get("OID")] = {v for v in vals if v is not None}
+        vals = {v for v in vals if v is not None}
+        if vals:  # an ExternalCodeList (MedDRA, ISO 3166, ...) has no items to compare with
+            codelists[cl.get("OID")] = vals
     return DefineDoc(
         path,
         pd.DataFrame(ds_rows, columns=["name", "oid"]),

@@ -264,6 +264,7 @@ def op_not_in_values(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> p
     map={"type": "dict", "default": {}, "valuesrules": {"type": "string"}},
     use_metadata={"type": "boolean", "default": True},
     skip_vars={"type": "list", "schema": {"type": "string"}, "default": []},
+    allow={"type": "dict", "default": {}, "valuesrules": {"type": "list", "schema": {"type": "string"}}},
 )
 def op_in_codelist(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
     """Values are submission values of the variable's codelist (from metadata or ``map``).
@@ -296,7 +297,8 @@ def op_in_codelist(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.
         if cl is None or cl.extensible != args["extensible"]:
             continue
         s = t.text(var)
-        bad = mask & s.notna().to_numpy() & ~s.isin(cl.values).to_numpy()
+        allowed = set(cl.values) | set((args.get("allow") or {}).get(var, []))
+        bad = mask & s.notna().to_numpy() & ~s.isin(list(allowed)).to_numpy()
         kind = "extensible" if cl.extensible else "non-extensible"
         parts.append(hits(bad, var, s, f"value in {kind} codelist {cl.id} ({cl.code})"))
     return concat(parts)
