@@ -105,6 +105,9 @@ def test_spec_ordering_follows_dependencies(tmp_path):
         ("dataset: ADSL\nfrom: DM\nderivations:\n  - derive_var_flag_if: {new_var: X, condition: 'A == (1'}\n",
          "derivations[0].derive_var_flag_if.condition", "cannot parse"),
         ("dataset: adsl\nfrom: DM\nderivations: []\n", "", "dataset"),
+        ("dataset: ADSL\nfrom: DM\nderivations:\n  - derive_vars_extreme_event:\n      new_vars: [X]\n"
+         "      events: [{dataset: AE, set_values_to: {X: 'dtc_to_dt(AESTDTC'}}]\n",
+         "derivations[0].derive_vars_extreme_event.events[0].set_values_to.X", "cannot parse"),
         ("dataset: ADSL\nfrom: DM\nderivations:\n  - derive_vars_copy: {A: B}\n    derive_vars_constant: {C: 1}\n",
          "derivations[0]", "exactly one operation"),
     ],

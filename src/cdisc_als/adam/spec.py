@@ -183,24 +183,28 @@ def _parse_steps(path: Path, raw: list[Any], prefix: str) -> list[Step]:
         v = Validator({"arg": op.schema})
         if not v.validate({"arg": item[name]}):
             raise SpecError(path, f"{where}.{name}", "; ".join(_flatten_errors(v.errors.get("arg", v.errors))))
-        for key, expr in _expressions(item[name]):
+        # derive_vars_period's new_vars are name templates (TRT{xx}A), not expressions
+        arg = {k: v for k, v in item[name].items() if k != "new_vars"} if name == "derive_vars_period" else item[name]
+        exprs = list(_expressions(arg, in_map=name == "derive_vars_computed"))
+        for key, expr in exprs:
             check_expression(expr, str(path), f"{where}.{name}.{key}")
         steps.append(Step(name, v.document["arg"], f"{where}.{name}", item.get("method")))
     return steps
 
 
-EXPRESSION_KEYS = ("filter", "condition", "filter_add", "filter_join", "where")
+EXPRESSION_KEYS = ("filter", "condition", "filter_add", "filter_join", "where", "date", "x", "start_date")
+EXPRESSION_MAPS = ("set_values_to", "new_vars", "missing_values")
 
 
-def _expressions(arg: Any, prefix: str = ""):
-    """(key path, text) of the arguments that hold conditions, for an early syntax check."""
+def _expressions(arg: Any, prefix: str = "", in_map: bool = False):
+    """(key path, text) of the arguments that hold expressions, for an early syntax check."""
     if isinstance(arg, dict):
         for k, v in arg.items():
             path = f"{prefix}.{k}" if prefix else str(k)
-            if k in EXPRESSION_KEYS and isinstance(v, str):
+            if isinstance(v, str) and (in_map or k in EXPRESSION_KEYS):
                 yield path, v
-            else:
-                yield from _expressions(v, path)
+            elif not isinstance(v, str):
+                yield from _expressions(v, path, k in EXPRESSION_MAPS)
     elif isinstance(arg, list):
         for i, v in enumerate(arg):
             yield from _expressions(v, f"{prefix}[{i}]")
