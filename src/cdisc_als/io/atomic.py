@@ -22,8 +22,17 @@ def temp_for(target: Path) -> Path:
     """A new empty temporary file in ``target``'s folder (created if missing)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    # mkstemp creates 0600; a submission file must be readable like any file the user writes
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     return Path(name)
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it: there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def commit(staged: Staged) -> list[Path]:
