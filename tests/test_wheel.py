@@ -71,3 +71,12 @@ def test_installed_cli_runs_outside_repo(installed, tmp_path):
         text=True,
     )
     assert str(installed) in probe.stdout, probe.stdout + probe.stderr
+
+
+@pytest.mark.slow
+def test_installed_build_of_bundled_study_outside_repo(installed, tmp_path):
+    """`cdisc-als build --study admsc-als` from an empty folder, with only the installed wheel."""
+    result = _run(installed, tmp_path, "build", "--study", "admsc-als", "--out", "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    sdtm = tmp_path / "out" / "m5" / "datasets" / "admsc-als" / "tabulations" / "sdtm"
+    assert (sdtm / "dm.xpt").is_file() and (sdtm / "define.xml").is_file()
