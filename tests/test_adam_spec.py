@@ -135,3 +135,15 @@ def test_pilot_specs_load():
     root = Path(__file__).resolve().parent.parent / "mappings" / "cdiscpilot01" / "adam"
     names = {load_spec(p).dataset for p in root.glob("*.yaml")}
     assert {"ADSL", "ADAE", "ADTTE"} <= names
+
+
+def test_without_variable_list_the_standard_order_comes_first(tmp_path, repo_root):
+    spec = ADSL[: ADSL.index("variables:")]
+    study = load_study(write_study(tmp_path, {"adsl": spec}))
+    names = derive_study(study, tiny_sdtm(), ConversionLog())["ADSL"].var_names
+    std = pd.read_csv(repo_root / "specs" / "adamig-1.3" / "variables.csv", dtype=str)
+    std = std[std["dataset"] == "ADSL"].assign(o=lambda f: f["order"].astype(int)).sort_values("o")["variable"].tolist()
+    in_std = [n for n in names if n in std]
+    assert in_std == [v for v in std if v in names]  # standard variables in the standard's order
+    assert names[: len(in_std)] == in_std  # ... before the study-specific ones
+    assert {"STUDYID", "USUBJID", "AGE", "TRT01P", "TRTSDT", "RANDDTC", "ARMCD"} <= set(names)

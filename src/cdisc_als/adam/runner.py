@@ -177,7 +177,10 @@ def build_dataset(spec: AdamSpec, frame: pd.DataFrame, lineage: Lineage, labels:
                 frame[n] = None
         attrs = dict(spec.variables)
     else:
-        names = [c for c in frame.columns if c != ROW_COLUMN and not c.startswith("__")]
+        # no list in the spec: the standard's variables first, in its order, then the others
+        cols = [c for c in frame.columns if c != ROW_COLUMN and not c.startswith("__")]
+        std_order = [v.name for v in meta.variables if v.name in cols] if meta else []
+        names = std_order + [c for c in cols if c not in std_order]
         attrs = {}
     data = frame[names].reset_index(drop=True)
     variables = []
