@@ -95,6 +95,9 @@ def stub_ct() -> CtAdapter:
         ("C66742", "NY", "No", ["N", "Y", "U", "NA"]),
         ("C99079", "EPOCH", "Yes", ["SCREENING", "TREATMENT", "FOLLOW-UP"]),
         ("C81224", "DTYPE", "Yes", ["LOCF", "AVERAGE", "WOCF"]),
+        ("C66727", "NCOMPLT", "Yes", ["COMPLETED", "ADVERSE EVENT", "DEATH"]),
+        ("C114118", "PROTMLST", "Yes", ["INFORMED CONSENT OBTAINED", "RANDOMIZED"]),
+        ("C150811", "OTHEVENT", "Yes", ["TREATMENT UNBLINDED"]),
         ("C66734", "DOMAIN", "Yes", ["AE", "CM", "DM", "DS", "EX", "LB", "QS", "SE", "SV", "TA", "TE", "TS", "TV"]),
     ]:
         rows += [{"codelist_code": code, "codelist": cl, "codelist_name": cl, "extensible": ext, "submission_value": v} for v in values]

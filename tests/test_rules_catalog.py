@@ -340,6 +340,9 @@ CASES: dict[str, tuple[dict, dict]] = {
     "TS014": ({"TS": {"TSVAL3": ["x"], "TSVAL2": [None]}}, {"TS": {"TSVAL3": ["x"], "TSVAL2": ["y"]}}),
     "TS015": ({"TS": {"TSVAL": ["UNK"], "TSVALNF": [None]}}, {"TS": {"TSVAL": ["Phase II"], "TSVALNF": [None]}}),
     "TS016": ({"TS": {"TSVCDREF": ["CDISC"], "TSVCDVER": ["2020"]}}, {"TS": {"TSVCDREF": ["CDISC"], "TSVCDVER": ["2025-03-28"]}}),
+    "CT005": ({"DS": {"DSCAT": ["DISPOSITION EVENT"], "DSDECOD": ["RANDOMIZED"]}}, {"DS": {"DSCAT": ["DISPOSITION EVENT", "PROTOCOL MILESTONE"], "DSDECOD": ["COMPLETED", "RANDOMIZED"]}}),
+    "CT006": ({"DS": {"DSCAT": ["PROTOCOL MILESTONE"], "DSDECOD": ["COMPLETED"]}}, {"DS": {"DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT"], "DSDECOD": ["RANDOMIZED", "COMPLETED"]}}),
+    "CT007": ({"DS": {"DSCAT": ["OTHER EVENT"], "DSDECOD": ["RANDOMIZED"]}}, {"DS": {"DSCAT": ["OTHER EVENT"], "DSDECOD": ["TREATMENT UNBLINDED"]}}),
     "TI001": ({"TI": {"IETESTCD": ["1A"]}}, {"TI": {"IETESTCD": ["INCL01"]}}),
 }
 

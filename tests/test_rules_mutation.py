@@ -190,3 +190,24 @@ def test_defect_reported_by_its_rule_only(clean, name, mutate, adam, rule, datas
     assert set(f["rule_id"]) == {rule}, f"{name}: expected only {rule}, got\n{f[['rule_id', 'dataset', 'variable', 'value']].to_string()}"
     assert set(f["dataset"]) == {dataset}
     assert len(f) == n
+
+
+@pytest.mark.slow
+def test_example_study_has_no_errors(tmp_path):
+    """The bundled AdMSC-ALS example (seeded raw -> SDTM -> ADaM) reports zero error-level findings."""
+    synth = pytest.importorskip("cdisc_als.synth")
+    sdtm_mod = pytest.importorskip("cdisc_als.sdtm")
+    adam_mod = pytest.importorskip("cdisc_als.adam")
+    from cdisc_als.errors import ConversionLog
+    from cdisc_als.study import load_study
+
+    study = load_study("admsc-als")
+    synth.generate_raw(study, tmp_path / "raw")
+    log = ConversionLog()
+    sdtm = sdtm_mod.map_study(study, tmp_path / "raw", log)
+    adam = adam_mod.derive_study(study, sdtm, log)
+    for std, data in (("sdtmig-3.4", sdtm), ("adamig-1.3", adam)):
+        rep = validate_datasets(data, std)
+        errors = rep.findings[rep.findings["severity"] == "error"]
+        assert errors.empty, f"{std}:\n{errors[['rule_id', 'dataset', 'variable', 'value']].head(20).to_string()}"
+        assert not rep.skipped
