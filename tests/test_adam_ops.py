@@ -285,3 +285,17 @@ def test_slope_of_a_known_line_is_its_coefficient():
     slope = out[out["PARAMCD"] == "SLOPE"]
     assert slope["USUBJID"].tolist() == ["1"]  # subject 2 has a single value: no slope
     assert slope["AVAL"].iloc[0] == pytest.approx(-0.9)
+
+
+def test_analysis_windows_from_target_days():
+    frame = pd.DataFrame({"ADY": [-5.0, 1.0, 2.0, 46.0, 47.0, 77.0, 78.0, 107.0, 108.0, np.nan]})
+    out = run("derive_vars_analysis_window", frame, {
+        "baseline": {"AVISIT": "BASELINE", "AVISITN": 0, "upper": 1},
+        "visits": [{"AVISIT": "M1", "AVISITN": 1, "target": 31}, {"AVISIT": "M2", "AVISITN": 2, "target": 62},
+                   {"AVISIT": "M3", "AVISITN": 3, "target": 92}],
+    })
+    # M1 2..46 (midpoint of 31 and 62 is 46.5 -> 46), M2 47..77, M3 78..107 (92 + half of 30)
+    assert L(out["AVISIT"]) == ["BASELINE", "BASELINE", "M1", "M1", "M2", "M2", "M3", "M3", None, None]
+    assert L(out["AWLO"]) == [None, None, 2.0, 2.0, 47.0, 47.0, 78.0, 78.0, None, None]
+    assert L(out["AWHI"]) == [1.0, 1.0, 46.0, 46.0, 77.0, 77.0, 107.0, 107.0, None, None]
+    assert L(out["AWTDIFF"]) == [6.0, 0.0, 29.0, 15.0, 15.0, 15.0, 14.0, 15.0, None, None]

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cdisc_als.adam.common import (
@@ -163,3 +164,70 @@ def derive_param_slope(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
         rec[name] = compute(ctx, rec, {name: value})[name].to_numpy()
     return pd.concat([frame, rec], ignore_index=True)
 
+
+
+@operation(
+    "derive_vars_analysis_window",
+    schema={
+        "type": "dict",
+        "schema": {
+            "day": {**NAME, "default": "ADY"},
+            "baseline": {
+                "type": "dict",
+                "schema": {"AVISIT": {"type": "string", "required": True}, "AVISITN": {"type": "number", "required": True},
+                           "upper": {"type": "number", "required": True}},
+            },
+            "visits": {
+                "type": "list",
+                "required": True,
+                "minlength": 1,
+                "schema": {"type": "dict", "schema": {"AVISIT": {"type": "string", "required": True},
+                                                      "AVISITN": {"type": "number", "required": True},
+                                                      "target": {"type": "number", "required": True}}},
+            },
+        },
+    },
+    kind="dataset",
+)
+def derive_vars_analysis_window(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
+    """AVISIT/AVISITN, AWTARGET, AWLO, AWHI and AWTDIFF from the analysis day.
+
+    Windows are built from the target days alone: the baseline window is ``day <= upper``; each
+    visit's window runs from the day after the midpoint with the previous target (or the day after
+    the baseline window) to the midpoint with the next target (integer days, midpoint rounded
+    down); the last window extends as far after its target as half the previous gap. A day in no
+    window leaves the variables missing (the record stays).
+    """
+    require_columns(ctx, frame, [arg["day"]], "the working dataset")
+    visits = sorted(arg["visits"], key=lambda v: v["target"])
+    t = np.array([v["target"] for v in visits], dtype="float64")
+    base = arg.get("baseline")
+    first_lo = (base["upper"] + 1) if base else -np.inf
+    mids = np.floor((t[:-1] + t[1:]) / 2)
+    lo = np.concatenate([[first_lo], mids + 1])
+    last_hi = t[-1] + (np.floor((t[-1] - t[-2]) / 2) if len(t) > 1 else 0)
+    hi = np.concatenate([mids, [last_hi]])
+    day = pd.to_numeric(frame[arg["day"]], errors="coerce").to_numpy(dtype="float64")
+    idx = np.searchsorted(lo, day, side="right") - 1
+    inside = (idx >= 0) & ~np.isnan(day)
+    idx_c = np.clip(idx, 0, len(t) - 1)
+    inside &= day <= hi[idx_c]
+    avisit = np.where(inside, np.array([v["AVISIT"] for v in visits], dtype=object)[idx_c], None)
+    avisitn = np.where(inside, np.array([v["AVISITN"] for v in visits], dtype="float64")[idx_c], np.nan)
+    target = np.where(inside, t[idx_c], np.nan)
+    awlo = np.where(inside, lo[idx_c], np.nan)
+    awlo = np.where(np.isinf(awlo), np.nan, awlo)
+    awhi = np.where(inside, hi[idx_c], np.nan)
+    if base:
+        b = ~np.isnan(day) & (day <= base["upper"])
+        avisit = np.where(b, base["AVISIT"], avisit)
+        avisitn = np.where(b, float(base["AVISITN"]), avisitn)
+        target = np.where(b, float(base["upper"]), target)
+        awhi = np.where(b, float(base["upper"]), awhi)
+        awlo = np.where(b, np.nan, awlo)
+    cols = {"AVISIT": avisit, "AVISITN": avisitn, "AWTARGET": target, "AWLO": awlo, "AWHI": awhi,
+            "AWTDIFF": np.abs(day - target)}
+    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
+    for name, values in cols.items():
+        out[name] = values
+    return out
