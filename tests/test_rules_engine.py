@@ -177,7 +177,7 @@ def test_reports_json_html_xlsx(tmp_path, small_report):
     assert "<script>" in html and "<style>" in html
     assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', html), "external resource in HTML"
     wb = load_workbook(tmp_path / "report.xlsx", read_only=True)
-    assert wb.sheetnames == ["Dataset Summary", "Issue Summary", "Details"]
+    assert wb.sheetnames == ["Dataset Summary", "Issue Summary", "Details", "Rules"]
     details = list(wb["Details"].iter_rows(values_only=True))
     assert details[0][:5] == ("Dataset", "Rule ID", "CDISC ID", "Message", "Severity")
     assert len(details) - 1 == len(small_report.findings)
@@ -261,3 +261,11 @@ def test_cdisc_pilot_sdtm_validates(reference_dir, tmp_path):
     ae, _ = pyreadstat.read_xport(str(folder / "ae.xpt"))
     assert set(ae["USUBJID"]) <= set(dm["USUBJID"]) and not ae.duplicated(["USUBJID", "AESEQ"]).any()
     assert not f["rule_id"].isin(["GEN010", "GEN011"]).any()
+
+
+def test_core_coverage_numbers(reference_dir):
+    from cdisc_als.rules.coverage import coverage_numbers, load_catalog
+
+    total, scope, done = coverage_numbers(load_catalog(reference_dir))
+    assert total == 430  # the reference README: 430 CORE rules for SDTMIG 3.4
+    assert done <= scope <= total and done / scope > 0.8

@@ -49,8 +49,18 @@ def coverage_summary(rules: list[Rule]) -> str:
         f"\n{len(rules)} rules: " + ", ".join(f"{k} {v}" for k, v in sorted(by_std.items())),
         "by severity: " + ", ".join(f"{k} {v}" for k, v in sorted(by_sev.items())),
         f"CDISC CORE rules implemented: {len(core)}; SDTMIG conformance rules (CG): {len(cg)}",
-        "coverage of the SDTMIG 3.4 CORE catalog: see docs/validation-coverage.md (tools/core_coverage.py)",
     ]
+    from cdisc_als.rules.coverage import coverage_numbers, load_catalog
+
+    catalog = load_catalog()
+    if catalog is None:
+        lines.append("coverage of the SDTMIG 3.4 CORE catalog: docs/validation-coverage.md (set CDISC_REFERENCE_DIR to compute it)")
+    else:
+        total, scope, done = coverage_numbers(catalog)
+        lines.append(
+            f"coverage: {done} of the {scope} SDTMIG 3.4 CORE rules for DM, AE, EX, QS, DS, SV, SE, SUPP--, TA, TE, "
+            f"TV, TS and ALL ({100 * done / max(scope, 1):.1f} %; {total} SDTMIG 3.4 rules in the catalog)"
+        )
     return "\n".join(lines)
 
 

@@ -128,7 +128,7 @@ def write_html(report: Report, path: Path) -> Path:
 
 
 def write_xlsx(report: Report, path: Path) -> Path:
-    """Pinnacle 21 Community-style workbook: Dataset Summary, Issue Summary, Details."""
+    """Pinnacle 21 Community-style workbook: Dataset Summary, Issue Summary, Details (+ Rules)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -158,6 +158,16 @@ def write_xlsx(report: Report, path: Path) -> Path:
     cols = ["dataset", "rule_id", "cdisc_id", "message", "severity", "usubjid", "seq", "row", "variable", "value", "expected"]
     sheet("Details", det[cols] if len(det) else pd.DataFrame(columns=cols),
           ["Dataset", "Rule ID", "CDISC ID", "Message", "Severity", "USUBJID", "Seq", "Record", "Variables", "Values", "Expected"])
+    counts = report.findings.groupby("rule_id").size() if len(report.findings) else pd.Series(dtype=int)
+    rules = pd.DataFrame(
+        [
+            {"rule_id": r.id, "cdisc_id": r.cdisc_id, "severity": r.severity, "message": r.message,
+             "applied": report.rules_run.get(r.id, 0), "found": int(counts.get(r.id, 0))}
+            for r in report.rules
+        ],
+        columns=["rule_id", "cdisc_id", "severity", "message", "applied", "found"],
+    )
+    sheet("Rules", rules, ["Rule ID", "CDISC ID", "Severity", "Message", "Datasets checked", "Found"])
     wb.save(path)
     return path
 
