@@ -167,3 +167,15 @@ def test_forty_subject_study_invariants(repo_root, tmp_path):
     days = (end - start.reindex(subj)).dt.days + 1
     direct = lifelines.KaplanMeierFitter().fit(days, event_observed=death.reindex(subj).notna())
     assert kmf.median_survival_time_ == direct.median_survival_time_
+
+
+def test_adqsmas_sum_of_grades(tiny):
+    m = tiny[0]["ADQSMAS"].data
+    tot = m[m["PARAMCD"] == "MASSUM"].set_index(["USUBJID", "AVISIT"])
+    # 01-001 screening: knee flexors R 1, knee extensors R 1+ (1.5) and L 1 -> 3.5; month 6:
+    # elbow extensors L 1, knee flexors 1+ and 1, knee extensors 2 and 1+, ankle R 1 -> 8.0
+    assert tot.loc[(S1, "BASELINE"), "AVAL"] == 3.5
+    assert (tot.loc[(S1, "MONTH 6"), "AVAL"], tot.loc[(S1, "MONTH 6"), "CHG"]) == (8.0, 4.5)
+    assert tot.loc[(S4, "BASELINE"), "AVAL"] == 20.5  # 1+1 + 1+1.5 + 2+2 + 3+2 + 4+3
+    grade = m[(m["USUBJID"] == S1) & (m["AVISIT"] == "BASELINE") & (m["AVALC"] == "1+")]
+    assert grade["AVAL"].tolist() == [1.5]

@@ -281,9 +281,13 @@ def derive_spec(spec: AdamSpec, study: Any, available: dict[str, Any], log: Conv
 
         ctx.where = "from.filter"
         keep = mask(ctx, frame, spec.source_filter)
-        if (~keep).any():
-            log.add_rows("info", "adam", str(spec.path), f"{spec.source} record not in {spec.dataset}: not ({spec.source_filter})",
-                         frame.loc[~keep, ROW_COLUMN], target=spec.dataset)
+        reason = f"{spec.source} record not in {spec.dataset}: not ({spec.source_filter})"
+        if (~keep).any() and spec.log_excluded == "summary":
+            log.add("info", "adam", spec.source, f"{reason} (count in value)", field="from.filter",
+                    value=int((~keep).sum()), target=spec.dataset)
+        elif (~keep).any():
+            log.add_rows("info", "adam", spec.source, reason, frame.loc[~keep, ROW_COLUMN], field="from.filter",
+                         target=spec.dataset)
         frame = frame[keep]
     lineage = Lineage()
     frame = run_steps(ctx, frame, spec.steps, lineage)

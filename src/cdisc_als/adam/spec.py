@@ -46,6 +46,8 @@ FROM_SCHEMA: dict[str, Any] = {
             "schema": {
                 "dataset": {"type": "string", "required": True},
                 "filter": {"type": "string"},
+                # records the filter leaves out: one log entry each, or one entry with the count
+                "log": {"type": "string", "allowed": ["records", "summary"]},
             },
         },
     ],
@@ -131,6 +133,7 @@ class AdamSpec:
     structure: str | None = None
     keys: list[str] = field(default_factory=list)
     keep_source_variables: bool = True
+    log_excluded: str = "records"
 
     def dependencies(self) -> set[str]:
         """Names of every dataset this spec reads (its source, work sources, op ``dataset`` args)."""
@@ -250,6 +253,7 @@ def load_spec(path: str | Path) -> AdamSpec:
         structure=doc.get("structure"),
         keys=list(doc.get("keys") or []),
         keep_source_variables=doc.get("keep_source_variables", True),
+        log_excluded=(doc["from"].get("log") if isinstance(doc["from"], dict) else None) or "records",
     )
 
 
