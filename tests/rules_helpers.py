@@ -105,7 +105,8 @@ def stub_ct() -> CtAdapter:
 
 
 def stub_meta():
-    """Metadata for DM only (Req: identifiers, SUBJID; Exp: AGE); other datasets use fallbacks."""
+    """Metadata for DM (Req: identifiers, SUBJID; Exp: AGE) and AE (SDTMIG 3.4 Req variables, AESEV
+    Perm); other datasets use the rule fallbacks."""
     dm = DatasetMeta(
         name="DM", label="Demographics", cls="SPECIAL PURPOSE", structure="", keys=("STUDYID", "USUBJID"),
         variables=tuple(
@@ -114,4 +115,13 @@ def stub_meta():
                              ("SUBJID", "Req", "Char"), ("AGE", "Exp", "Num")]
         ),
     )
-    return lambda name: dm if name == "DM" else None
+    ae = DatasetMeta(
+        name="AE", label="Adverse Events", cls="EVENTS", structure="", keys=("STUDYID", "USUBJID"),
+        variables=tuple(
+            Variable(name=n, core=c, type=ty)
+            for n, c, ty in [("STUDYID", "Req", "Char"), ("DOMAIN", "Req", "Char"), ("USUBJID", "Req", "Char"),
+                             ("AESEQ", "Req", "Num"), ("AETERM", "Req", "Char"), ("AEDECOD", "Req", "Char"),
+                             ("AESEV", "Perm", "Char")]
+        ),
+    )
+    return {"DM": dm, "AE": ae}.get

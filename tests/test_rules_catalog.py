@@ -343,6 +343,17 @@ CASES: dict[str, tuple[dict, dict]] = {
     "CT005": ({"DS": {"DSCAT": ["DISPOSITION EVENT"], "DSDECOD": ["RANDOMIZED"]}}, {"DS": {"DSCAT": ["DISPOSITION EVENT", "PROTOCOL MILESTONE"], "DSDECOD": ["COMPLETED", "RANDOMIZED"]}}),
     "CT006": ({"DS": {"DSCAT": ["PROTOCOL MILESTONE"], "DSDECOD": ["COMPLETED"]}}, {"DS": {"DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT"], "DSDECOD": ["RANDOMIZED", "COMPLETED"]}}),
     "CT007": ({"DS": {"DSCAT": ["OTHER EVENT"], "DSDECOD": ["RANDOMIZED"]}}, {"DS": {"DSCAT": ["OTHER EVENT"], "DSDECOD": ["TREATMENT UNBLINDED"]}}),
+    "DM052": ({"DS": {"DSDECOD": ["INFORMED CONSENT OBTAINED", "INFORMED CONSENT OBTAINED"], "DSSTDTC": ["2019-12-21", "2020-02-01"]}},
+              {"DS": {"DSDECOD": ["INFORMED CONSENT OBTAINED", "COMPLETED"], "DSSTDTC": ["2019-12-20T09:00", "2019-12-01"]}}),
+    "SUPP013": ({"SUPPAE": {"RDOMAIN": ["AE"], "QNAM": ["AESEV"]}}, {"SUPPAE": {"RDOMAIN": ["AE"], "QNAM": ["AETRTEM"]}}),
+    "SUPP014": ({"SUPPAE": {"RDOMAIN": ["AE"], "IDVAR": ["AESEQ"], "IDVARVAL": ["1"], "QNAM": ["AESOSP"]}, "AE": {"AESEQ": [1], "AESMIE": ["N"]}},
+                {"SUPPAE": {"RDOMAIN": ["AE"], "IDVAR": ["AESEQ"], "IDVARVAL": ["1"], "QNAM": ["AESOSP"]}, "AE": {"AESEQ": [1], "AESMIE": ["Y"]}}),
+    "GEN095": ({"AE": {"AESCAT": ["Adverse Events"], "_label": "Adverse Events"}}, {"AE": {"AESCAT": ["MILD"], "_label": "Adverse Events"}}),
+    "DS006": ({"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "EPOCH": ["TREATMENT"] * 2}}, {"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "EPOCH": ["SCREENING", "TREATMENT"]}}),
+    "DS007": ({"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["STUDY PARTICIPATION"] * 2, "EPOCH": ["TREATMENT"] * 2}},
+              {"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["STUDY PARTICIPATION", "STUDY TREATMENT"], "EPOCH": ["TREATMENT"] * 2}}),
+    "DS008": ({"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["STUDY TREATMENT"] * 2, "EPOCH": ["TREATMENT"] * 2}},
+              {"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["STUDY TREATMENT"] * 2, "EPOCH": ["SCREENING", "TREATMENT"]}}),
     "TI001": ({"TI": {"IETESTCD": ["1A"]}}, {"TI": {"IETESTCD": ["INCL01"]}}),
 }
 

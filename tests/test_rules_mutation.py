@@ -195,9 +195,12 @@ def test_defect_reported_by_its_rule_only(clean, name, mutate, adam, rule, datas
 @pytest.mark.slow
 def test_example_study_has_no_errors(tmp_path):
     """The bundled AdMSC-ALS example (seeded raw -> SDTM -> ADaM) reports zero error-level findings."""
-    synth = pytest.importorskip("cdisc_als.synth")
-    sdtm_mod = pytest.importorskip("cdisc_als.sdtm")
-    adam_mod = pytest.importorskip("cdisc_als.adam")
+    try:  # the pipeline belongs to other modules; skip (with the reason) while one cannot import
+        import cdisc_als.adam as adam_mod
+        import cdisc_als.sdtm as sdtm_mod
+        import cdisc_als.synth as synth
+    except ImportError as exc:
+        pytest.skip(f"pipeline not importable: {exc}")
     from cdisc_als.errors import ConversionLog
     from cdisc_als.study import load_study
 

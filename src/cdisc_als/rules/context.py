@@ -37,16 +37,23 @@ class Context:
         smallest / largest value per subject (ISO 8601 text sorts in time order);
         ``EX.EXSTDTC+EXENDTC:max`` pools several variables.
         """
-        ds_name, var = ref.split(".", 1)
+        ds_part, var = ref.rsplit(".", 1) if "]" in ref else ref.split(".", 1)
+        ds_name, _, filt = ds_part.partition("[")
         var, _, agg = var.partition(":")
         names = var.split("+")
         other = self.target(ds_name)
         if other is None or "USUBJID" not in t.columns or any(v not in other.columns for v in names):
             raise NotApplicable(f"{ref} not available")
-        key = (ds_name.upper(), var + ":" + agg)
+        key = (ds_part.upper(), var + ":" + agg)
         if key not in self._subject_maps:
-            subj = pd.concat([other.text("USUBJID")] * len(names), ignore_index=True)
-            vals = pd.concat([other.text(v) for v in names], ignore_index=True)
+            keep = np.ones(len(other), dtype=bool)
+            if filt:  # DS[DSDECOD=INFORMED CONSENT OBTAINED].DSSTDTC: only the matching records
+                fvar, _, fval = filt.rstrip("]").partition("=")
+                if fvar not in other.columns:
+                    raise NotApplicable(f"{ref} not available")
+                keep = (other.text(fvar) == fval).fillna(False).to_numpy(dtype=bool)
+            subj = pd.concat([other.text("USUBJID")[keep]] * len(names), ignore_index=True)
+            vals = pd.concat([other.text(v)[keep] for v in names], ignore_index=True)
             m = pd.Series(vals.to_numpy(dtype=object, na_value=None), index=subj.to_numpy(dtype=object, na_value=None))
             m = m[~pd.isna(m.index)]
             if agg in ("min", "max"):
@@ -56,7 +63,7 @@ class Context:
                 m = m[~m.index.duplicated(keep="first")]
             self._subject_maps[key] = m
         var = var + ":" + agg
-        rkey = (t.name, ds_name.upper(), var)
+        rkey = (t.name, ds_part.upper(), var)
         if rkey not in self._per_row:
             mapping = self._subject_maps[key]
             codes = pd.Index(mapping.index).get_indexer(t.text("USUBJID"))

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.rules.context import Context, NotApplicable
-from cdisc_als.rules.frame import Target, as_text
+from cdisc_als.rules.frame import TEXT, Target, as_text
 
 HIT_COLUMNS = ["row", "variable", "value", "expected"]
 
@@ -599,8 +599,11 @@ def op_compare(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.Data
     if args.get("right"):
         right = ctx.column(t, args["right"])
         label = args["right"]
+    elif args.get("value") == "@dataset_label":  # the dataset's own label (e.g. --SCAT vs label)
+        right = pd.Series(t.ds.label or None, index=left.index, dtype=TEXT)
+        label = "the dataset label"
     else:
-        right = pd.Series(str(args.get("value")), index=left.index, dtype="string")
+        right = pd.Series(str(args.get("value")), index=left.index, dtype=TEXT)
         label = repr(args.get("value"))
     both = left.notna().to_numpy() & right.notna().to_numpy()
     if args.get("date_part"):  # compare the date part only (2020-01-10 equals 2020-01-10T08:00)
@@ -900,3 +903,19 @@ def op_metadata_order(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> 
     order = [rank[c] for c in seen]
     bad = [seen[i] for i in range(1, len(seen)) if order[i] < max(order[:i])]
     return concat([meta_hit(c, "out of order", "IG variable order") for c in bad])
+
+
+@operator("supp_qnam_standard")
+def op_supp_qnam_standard(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
+    """QNAM is not a variable the standard defines for the parent domain (RDOMAIN)."""
+    if not (t.has("QNAM") and t.has("RDOMAIN")):
+        raise NotApplicable("variables absent")
+    rdom, qnam = t.text("RDOMAIN"), t.text("QNAM")
+    bad = np.zeros(len(t), dtype=bool)
+    for dom in rdom.dropna().unique():  # loop over parent domains, not rows
+        meta = ctx.meta(str(dom))
+        if meta is None:
+            continue
+        names = {v.name.replace("--", str(dom)[:2]) for v in meta.variables}
+        bad |= (rdom == dom).fillna(False).to_numpy(dtype=bool) & qnam.isin(list(names)).to_numpy()
+    return hits(mask & bad, "QNAM", qnam, "not a standard variable of RDOMAIN")
