@@ -168,6 +168,7 @@ def test_reports_json_html_xlsx(tmp_path, small_report):
     # two AE records share AESEQ 1 -> GEN010 reports both, with USUBJID, --SEQ and row
     dup = [f for f in doc["findings"] if f["rule_id"] == "GEN010"]
     assert sorted((f["usubjid"], f["seq"], f["row"]) for f in dup) == [("01", "1", 1), ("01", "1", 2)]
+    assert all(isinstance(f["row"], int) for f in dup)
     assert dup[0]["cdisc_id"] == "CORE-000544/CG0028" and dup[0]["severity"] == "error"
     ct = [f for f in doc["findings"] if f["rule_id"] == "CT001"]
     assert [(f["dataset"], f["variable"], f["value"]) for f in ct] == [("DM", "SEX", "X")]

@@ -145,6 +145,7 @@ def validate_datasets(
                 parts.append(_annotate(rule, t, found))
         timing[rule.id] = time.perf_counter() - t_rule
     findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
+    findings["row"] = pd.to_numeric(findings["row"], errors="coerce").astype("Int64")
     for col in ("variable", "usubjid", "seq", "value", "expected"):
         findings[col] = findings[col].astype("object").where(findings[col].notna(), None)
     return Report(
