@@ -179,3 +179,35 @@ def test_adqsmas_sum_of_grades(tiny):
     assert tot.loc[(S4, "BASELINE"), "AVAL"] == 20.5  # 1+1 + 1+1.5 + 2+2 + 3+2 + 4+3
     grade = m[(m["USUBJID"] == S1) & (m["AVISIT"] == "BASELINE") & (m["AVALC"] == "1+")]
     assert grade["AVAL"].tolist() == [1.5]
+
+
+def test_missing_and_contradictory_sdtm_follow_the_documented_rules(tiny, repo_root):
+    """Death without DTHDTC, a randomized subject with no infusion, an AE without a start date:
+    no crash, the documented rule applies, and each record is listed in the log."""
+    _, sdtm, _ = tiny
+    changed = {name: ds for name, ds in sdtm.items()}
+    dm = sdtm["DM"].data.copy()
+    dm.loc[dm["USUBJID"] == S4, "DTHDTC"] = None  # DM still says DTHFL = Y
+    ex = sdtm["EX"].data
+    ae = sdtm["AE"].data.copy()
+    ae.loc[ae["AETERM"] == "cramps in legs", "AESTDTC"] = None
+    changed["DM"] = dm
+    changed["EX"] = ex[ex["USUBJID"] != S1]
+    changed["AE"] = ae
+    log = ConversionLog()
+    out = derive_study(load_study(repo_root / "mappings" / "admsc-als"), changed, log)
+    adsl = by_subject(out["ADSL"])
+    assert (adsl.loc[S4, "DTHFL"], val(adsl.loc[S4, "DTHDT"])) == ("Y", None)
+    assert (adsl.loc[S1, "SAFFL"], adsl.loc[S1, "EFFFL"], val(adsl.loc[S1, "TRTSDT"]), val(adsl.loc[S1, "AP01SDT"])) == ("N", "N", None, None)
+    tte = out["ADTTE"].data.set_index(["USUBJID", "PARAMCD"])
+    assert S1 not in set(out["ADTTE"].data["USUBJID"])  # not in the safety population
+    # no death date: censored at the last date known alive (the fatal AE ended 15 AUG 2012)
+    assert (tte.loc[(S4, "OS"), "CNSR"], tte.loc[(S4, "OS"), "ADT"]) == (1.0, T("2012-08-15"))
+    cramps = out["ADAE"].data.set_index("AETERM").loc["cramps in legs"]
+    assert (val(cramps["ASTDT"]), cramps["TRTEMFL"], val(cramps["APERIOD"])) == (None, "Y", None)
+    head = out["ADAE"].data.set_index("AETERM").loc["Headache after infusion"]
+    assert val(head["TRTEMFL"]) is None  # 01-001 was never treated
+    reasons = " | ".join(log.frame()["reason"])
+    for text in ("death without a complete death date", "randomized but never infused", "AE without a usable start date",
+                 "ADSL record not in ADTTE"):
+        assert text in reasons, text

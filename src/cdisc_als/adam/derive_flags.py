@@ -269,3 +269,30 @@ def filter_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
 def drop_vars(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """Remove helper variables that should not reach the output."""
     return frame.drop(columns=[c for c in arg["vars"] if c in frame.columns])
+
+
+@operation(
+    "log_records",
+    schema={
+        "type": "dict",
+        "schema": {
+            "condition": {"type": "string", "required": True},
+            "reason": {"type": "string", "required": True},
+            "severity": {"type": "string", "allowed": ["error", "warning", "info"], "default": "warning"},
+            "field": {"type": "string"},
+            "value": {"type": "string"},
+        },
+    },
+    kind="dataset",
+)
+def log_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
+    """List the records meeting ``condition`` in the conversion log (data unchanged): how a spec
+    documents the rule it applies to missing or contradictory SDTM (a death without a date, a
+    randomized subject never infused) so that every such record is visible to the reviewer."""
+    hit = mask(ctx, frame, arg["condition"])
+    if hit.any():
+        rows = frame.loc[hit, ROW_COLUMN] if ROW_COLUMN in frame.columns else pd.Series(np.flatnonzero(hit) + 1)
+        values = frame.loc[hit, arg["value"]] if arg.get("value") in frame.columns else None
+        ctx.log.add_rows(arg["severity"], "adam", log_source(ctx), arg["reason"], rows,
+                         field=arg.get("field") or arg.get("value"), values=values, target=ctx.domain)
+    return frame
