@@ -137,8 +137,14 @@ def write_xlsx(report: Report, path: Path) -> Path:
 
     def sheet(title: str, frame: pd.DataFrame, headers: list[str]) -> None:
         from openpyxl.cell import WriteOnlyCell
+        from openpyxl.utils import get_column_letter
 
         ws = wb.create_sheet(title)
+        ws.freeze_panes = "A2"
+        widths = {"Message": 60, "Label": 40, "Values": 30, "Expected": 30, "Variables": 20, "USUBJID": 18}
+        for i, h in enumerate(headers, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = widths.get(h, 14)
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(frame) + 1}"
         row = []
         for h in headers:
             c = WriteOnlyCell(ws, value=h)
