@@ -103,7 +103,6 @@ SPEC_SCHEMA: dict[str, Any] = {
             ]
         },
     },
-    "keep_source_variables": {"type": "boolean"},
 }
 
 
@@ -132,7 +131,6 @@ class AdamSpec:
     cls: str | None = None
     structure: str | None = None
     keys: list[str] = field(default_factory=list)
-    keep_source_variables: bool = True
     log_excluded: str = "records"
 
     def dependencies(self) -> set[str]:
@@ -252,7 +250,6 @@ def load_spec(path: str | Path) -> AdamSpec:
         cls=doc.get("class"),
         structure=doc.get("structure"),
         keys=list(doc.get("keys") or []),
-        keep_source_variables=doc.get("keep_source_variables", True),
         log_excluded=(doc["from"].get("log") if isinstance(doc["from"], dict) else None) or "records",
     )
 
