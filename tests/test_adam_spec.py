@@ -147,3 +147,15 @@ def test_without_variable_list_the_standard_order_comes_first(tmp_path, repo_roo
     assert in_std == [v for v in std if v in names]  # standard variables in the standard's order
     assert names[: len(in_std)] == in_std  # ... before the study-specific ones
     assert {"STUDYID", "USUBJID", "AGE", "TRT01P", "TRTSDT", "RANDDTC", "ARMCD"} <= set(names)
+
+
+def test_join_on_mismatched_key_types_is_a_spec_error(tmp_path):
+    supp = ("dataset: ADAE\nfrom: DS\nderivations:\n"
+            "  - derive_vars_merged: {dataset: SUPPDS, by: [USUBJID, DSSEQ], new_vars: [QVAL]}\n")
+    study = load_study(write_study(tmp_path, {"adae": supp}))
+    sdtm = tiny_sdtm()
+    sdtm["DS"].data["DSSEQ"] = [1.0, 1.0]
+    sdtm["SUPPDS"] = Dataset("SUPPDS", pd.DataFrame({"USUBJID": ["T-1"], "DSSEQ": ["1"], "QVAL": ["X"]}))
+    with pytest.raises(SpecError) as info:
+        derive_study(study, sdtm, ConversionLog())
+    assert info.value.where == "derivations[0].derive_vars_merged" and "adae.yaml" in info.value.file

@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from cdisc_als.adam.spec import AdamSpec, Step, load_spec
-from cdisc_als.dataset import Dataset, Variable
+from cdisc_als.dataset import Dataset, Variable, infer_variable
 from cdisc_als.errors import ConversionLog, SpecError
 from cdisc_als.ops.registry import ROW_COLUMN, Context, get_operation
 
@@ -117,7 +117,11 @@ def run_steps(ctx: Context, frame: pd.DataFrame, steps: list[Step], lineage: Lin
         op = get_operation(step.op, ctx.spec_file, step.where)
         ctx.where = step.where
         before = set(frame.columns)
-        frame = op.func(ctx, frame, step.arg)
+        try:
+            frame = op.func(ctx, frame, step.arg)
+        except (ValueError, TypeError, KeyError) as exc:
+            # e.g. joining text keys to numeric keys: name the spec entry instead of a traceback
+            raise SpecError(ctx.spec_file, step.where, f"{step.op} failed: {type(exc).__name__}: {exc}") from exc
         if lineage is None:
             continue
         targets = _targets(step)
@@ -318,7 +322,9 @@ def derive_specs(specs: list[AdamSpec], sdtm: dict[str, Any], log: ConversionLog
             continue  # not read by any spec: no need to prepare it
         frame = blanks_to_na(_frame(ds))
         if isinstance(ds, Dataset):
-            available[name.upper()] = Dataset(name=ds.name, data=frame, label=ds.label, variables=[v for v in ds.variables if v.name in frame.columns] or [], cls=ds.cls)
+            known = {v.name: v for v in ds.variables}
+            variables = [known.get(c) or infer_variable(frame[c], c) for c in frame.columns]
+            available[name.upper()] = Dataset(name=ds.name, data=frame, label=ds.label, variables=variables, cls=ds.cls)
         else:
             available[name.upper()] = frame
     out: dict[str, Dataset] = {}
