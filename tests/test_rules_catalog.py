@@ -354,6 +354,18 @@ CASES: dict[str, tuple[dict, dict]] = {
               {"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["STUDY PARTICIPATION", "STUDY TREATMENT"], "EPOCH": ["TREATMENT"] * 2}}),
     "DS008": ({"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["STUDY TREATMENT"] * 2, "EPOCH": ["TREATMENT"] * 2}},
               {"DS": {"DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["STUDY TREATMENT"] * 2, "EPOCH": ["SCREENING", "TREATMENT"]}}),
+    "SV008": ({"SV": {"SVSTDTC": ["2020-01-05"], "EPOCH": ["SCREENING"]}, "SE": {"SESEQ": [1, 2], "ETCD": ["SCRN", "TRT"], "SESTDTC": ["2019-12-20", "2020-01-01"], "SEENDTC": ["2020-01-01", None], "EPOCH": ["SCREENING", "TREATMENT"]}},
+              {"SV": {"SVSTDTC": ["2019-12-25"], "EPOCH": ["SCREENING"]}, "SE": {"SESEQ": [1, 2], "ETCD": ["SCRN", "TRT"], "SESTDTC": ["2019-12-20", "2020-01-01"], "SEENDTC": ["2020-01-01", None], "EPOCH": ["SCREENING", "TREATMENT"]}}),
+    "SV009": ({"SV": {"SVSTDTC": ["2020-01-05"], "TAETORD": [1]}, "SE": {"SESEQ": [1, 2], "SESTDTC": ["2019-12-20", "2020-01-01"], "SEENDTC": ["2020-01-01", None], "TAETORD": [1, 2]}},
+              {"SV": {"SVSTDTC": ["2020-01-05"], "TAETORD": [2]}, "SE": {"SESEQ": [1, 2], "SESTDTC": ["2019-12-20", "2020-01-01"], "SEENDTC": ["2020-01-01", None], "TAETORD": [1, 2]}}),
+    "GEN009": ({"QS": {"MIDS": ["M1"]}}, {"QS": {"MIDS": ["M1"]}, "TM": {"MIDSTYPE": ["X"]}}),
+    "GEN096": ({"QS": {"RELMIDS": ["AFTER"]}}, {"QS": {"RELMIDS": ["AFTER"]}, "TM": {"MIDSTYPE": ["X"]}}),
+    "GEN097": ({"AE": {"AELNKID": ["1"]}}, {"AE": {"AELNKID": ["1"]}, "QS": {"QSLNKID": ["1"]}}),
+    "GEN098": ({"AE": {"AELNKGRP": ["1"]}}, {"AE": {"AELNKGRP": ["1"]}, "QS": {"QSLNKGRP": ["1"]}}),
+    "EX002": ({"EX": {"EXVAMT": [1]}, "EC": {"ECTRT": ["D"]}}, {"EX": {"EXVAMT": [1]}}),
+    "TS017": ({"TS": {"TSPARMCD": ["INTMODEL", "INTTYPE"], "TSVAL": ["PARALLEL", "TREATMENT"]}},
+              {"TS": {"TSPARMCD": ["INTMODEL", "INTTYPE", "PCLASS"], "TSVAL": ["PARALLEL", "TREATMENT", "X"]}}),
+    "DM053": ({"DD": {"DDTESTCD": ["PRCDTH"]}}, {"DD": {"DDTESTCD": ["PRCDTH"]}, "DM": {"DTHFL": ["Y"]}}),
     "TI001": ({"TI": {"IETESTCD": ["1A"]}}, {"TI": {"IETESTCD": ["INCL01"]}}),
 }
 

@@ -919,3 +919,76 @@ def op_supp_qnam_standard(t: Target, ctx: Context, args: dict, mask: np.ndarray)
         names = {v.name.replace("--", str(dom)[:2]) for v in meta.variables}
         bad |= (rdom == dom).fillna(False).to_numpy(dtype=bool) & qnam.isin(list(names)).to_numpy()
     return hits(mask & bad, "QNAM", qnam, "not a standard variable of RDOMAIN")
+
+
+@operator("element_match", var={"type": "string", "required": True}, date={"type": "string", "required": True})
+def op_element_match(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
+    """``var`` (EPOCH, TAETORD) equals that of the subject's SE element the ``date`` falls in.
+
+    An as-of join per subject on the element start dates (SESTDTC <= date, and date before
+    SEENDTC), so each record is matched to one element without a loop.
+    """
+    se = ctx.target("SE")
+    var = args["var"]
+    if se is None or not t.has(var) or not t.has(args["date"]) or var not in se.columns:
+        raise NotApplicable("SE or variables absent")
+    left = pd.DataFrame({"u": t.text("USUBJID").astype(object), "d": complete_dates(t.text(args["date"])),
+                         "v": t.text(var).astype(object), "pos": np.arange(len(t))})
+    right = pd.DataFrame({"u": se.text("USUBJID").astype(object), "s": complete_dates(se.text("SESTDTC")),
+                          "e": complete_dates(se.text("SEENDTC")) if "SEENDTC" in se.columns else pd.NaT,
+                          "sev": se.text(var).astype(object)})
+    left = left[left["d"].notna() & left["v"].notna()].sort_values("d", kind="stable")
+    right = right[right["s"].notna()].sort_values("s", kind="stable")
+    if left.empty or right.empty:
+        return empty_hits()
+    m = pd.merge_asof(left, right, left_on="d", right_on="s", by="u", direction="backward")
+    inside = m["sev"].notna() & (m["e"].isna() | (m["d"] <= m["e"]))
+    bad_rows = m.loc[inside & (m["v"] != m["sev"]), "pos"].to_numpy()
+    bad = np.zeros(len(t), dtype=bool)
+    bad[bad_rows] = True
+    exp = pd.Series(pd.NA, index=range(len(t)), dtype=object)
+    exp.iloc[m.loc[inside, "pos"].to_numpy()] = m.loc[inside, "sev"].to_numpy()
+    return hits(mask & bad, var, t.text(var), exp)
+
+
+@operator("shared_variable", scope="study", suffix={"type": "string", "required": True})
+def op_shared_variable(ctx: Context, args: dict) -> pd.DataFrame:
+    """A --``suffix`` variable (--LNKID, --LNKGRP) present in one domain is present in another."""
+    sfx = args["suffix"]
+    having = [n for n, t in ctx.targets.items() if t.prefix and f"{t.prefix}{sfx}" in t.columns]
+    rows = []
+    if len(having) == 1:
+        n = having[0]
+        rows.append({"dataset": n, "row": pd.NA, "variable": f"{ctx.targets[n].prefix}{sfx}", "value": "only domain with it",
+                     "expected": f"--{sfx} also in another domain"})
+    return pd.DataFrame(rows, columns=["dataset", *HIT_COLUMNS])
+
+
+@operator("requires_dataset", scope="study", vars=VARS, dataset={"type": "string", "required": True})
+def op_requires_dataset(ctx: Context, args: dict) -> pd.DataFrame:
+    """When any dataset has one of ``vars`` (e.g. MIDS), ``dataset`` (e.g. TM) must be present."""
+    if ctx.target(args["dataset"]) is not None:
+        return pd.DataFrame(columns=["dataset", *HIT_COLUMNS])
+    rows = [{"dataset": n, "row": pd.NA, "variable": v, "value": "present", "expected": f"{args['dataset']} dataset present"}
+            for n, t in ctx.targets.items() for v in args["vars"] if v in t.columns]
+    return pd.DataFrame(rows, columns=["dataset", *HIT_COLUMNS])
+
+
+@operator("absent_if_dataset", scope="study", dataset={"type": "string", "required": True}, vars=VARS, if_present={"type": "string", "required": True})
+def op_absent_if_dataset(ctx: Context, args: dict) -> pd.DataFrame:
+    """When dataset ``if_present`` exists, ``dataset`` must not have ``vars`` (EC exists -> no EXVAMT)."""
+    t = ctx.target(args["dataset"])
+    if t is None or ctx.target(args["if_present"]) is None:
+        return pd.DataFrame(columns=["dataset", *HIT_COLUMNS])
+    rows = [{"dataset": t.name, "row": pd.NA, "variable": v, "value": "present", "expected": f"absent when {args['if_present']} exists"}
+            for v in args["vars"] if v in t.columns]
+    return pd.DataFrame(rows, columns=["dataset", *HIT_COLUMNS])
+
+
+@operator("required_values", scope="dataset", var={"type": "string", "required": True}, values=VALUES)
+def op_required_values(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
+    """Each of ``values`` occurs in ``var`` on a selected record (e.g. TSPARMCD INTMODEL with TSVAL)."""
+    if not t.has(args["var"]):
+        raise NotApplicable("variable absent")
+    have = set(t.text(args["var"])[mask].dropna())
+    return concat([meta_hit(args["var"], "missing", f"a record with {args['var']} = {v}") for v in args["values"] if str(v) not in have])
