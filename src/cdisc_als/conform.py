@@ -60,6 +60,7 @@ def conform_dataset(
     name: str | None = None,
     extra: Iterable[str] = (),
     keep_empty: Iterable[str] = (),
+    origins: dict[str, dict] | None = None,
 ) -> Dataset:
     """Order, type and label ``frame`` per ``meta``; return a ``Dataset``.
 
@@ -72,6 +73,10 @@ def conform_dataset(
       with None for missing.
     The frame's ``__row__``/``__source__`` columns, when present, locate log entries; they are
     not part of the result.
+
+    ``origins`` ({variable: {origin, source, method, codelist, comment, value_level}}, from the
+    SDTM runner's lineage tracker) is carried onto the output Variables for Define-XML; a variable
+    it does not name (an Exp variable the spec does not map) gets origin ``Not Available``.
     """
     name = (name or meta.name).upper()
     extra = set(extra)
@@ -104,7 +109,7 @@ def conform_dataset(
         elif var.name not in keep_empty and _drop(core, present, col):
             continue
         out[var.name] = col
-        variables.append(var.copy())
+        variables.append(_with_origin(var, origins))
     data = pd.DataFrame(out, index=index).reset_index(drop=True)
     return Dataset(
         name=name,
@@ -116,6 +121,19 @@ def conform_dataset(
         keys=list(meta.keys),
         domain=name[4:] if name.startswith("SUPP") else name,
     )
+
+
+_ORIGIN_FIELDS = ("origin", "source", "method", "codelist", "comment", "value_level")
+
+
+def _with_origin(var, origins: dict[str, dict] | None):
+    """A copy of the standard's Variable with the mapping's origin metadata (when given)."""
+    if origins is None:
+        return var.copy()
+    given = origins.get(var.name)
+    if given is None:
+        return var.copy(origin="Not Available", comment=var.comment or "Not collected in this study")
+    return var.copy(**{k: v for k, v in given.items() if k in _ORIGIN_FIELDS})
 
 
 def _drop(core: str, present: bool, col: pd.Series) -> bool:

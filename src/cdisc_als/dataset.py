@@ -38,6 +38,9 @@ class Variable:
     role: str | None = None  # SDTM role (Identifier, Topic, ...)
     core: str | None = None  # Req, Exp, Perm (SDTM) / Req, Cond, Perm (ADaM)
     significant_digits: int | None = None
+    # value-level metadata where records differ: {"by": "QSCAT", "values": {"ALSFRS-R":
+    # {"codelist": "ALSF01TC", "origin": "Assigned", "source": ..., "method": ...}}} (Define-XML)
+    value_level: dict | None = None
 
     def copy(self, **changes) -> Variable:
         return replace(self, **changes)

@@ -366,6 +366,10 @@ def build_context(study, datasets: dict[str, Dataset], standard: str) -> dict[st
             comment_oid = f"COM.{ds.name}"
             comments.append({"oid": comment_oid, "text": ds_cfg[ds.name]["comment"]})
         vl_specs = {t: w for t, w in _value_level_specs(ds, adam)}
+        for v in ds.variables:  # value-level metadata the engines recorded (QSTESTCD by QSCAT, ...)
+            by = (v.value_level or {}).get("by")
+            if by and by in ds.data.columns and v.name in ds.data.columns and v.name not in vl_specs:
+                vl_specs[v.name] = by
         item_refs = []
         for order, var in enumerate([v for v in ds.variables if v.name in ds.data.columns], start=1):
             series = ds.data[var.name]
@@ -400,7 +404,8 @@ def build_context(study, datasets: dict[str, Dataset], standard: str) -> dict[st
             any_pages = any_pages or bool(origin and origin["pages"])
             vl_oid = None
             if var.name in vl_specs:
-                vl_oid = _value_list(ds, var, vl_specs[var.name], origin, adam, value_lists, where_clauses, vl_defs)
+                vl_oid = _value_list(ds, var, vl_specs[var.name], origin, adam, value_lists, where_clauses, vl_defs,
+                                     codelists=codelists, methods=methods)
             item_defs.append({
                 "oid": item_oid, "name": var.name, "label": var.label or var.name, **m,
                 "comment_oid": var_comment, "codelist_oid": cl_oid, "codelist_id": cid,
@@ -422,12 +427,14 @@ def build_context(study, datasets: dict[str, Dataset], standard: str) -> dict[st
         })  # fmt: skip
 
     cl_entries, empty = codelists.build()
-    for it in item_defs:
+    for it in item_defs + vl_defs:
         if it.get("codelist_id") in empty:
             it["codelist_oid"] = None
 
     leaves = []
     acrf = dcfg.get("acrf", "acrf.pdf")
+    if isinstance(acrf, dict):  # {file: acrf.pdf, pages: {form: pages}} (pages are used by the SDTM engine)
+        acrf = acrf.get("file") or "acrf.pdf"
     if not adam or any_pages:
         leaves.append({"id": "LF.acrf", "href": acrf, "title": "Annotated CRF"})
     guide = dcfg.get("reviewers_guide") or ("adrg.pdf" if adam else "csdrg.pdf")
@@ -471,8 +478,39 @@ def build_context(study, datasets: dict[str, Dataset], standard: str) -> dict[st
     }
 
 
-def _value_list(ds, var, where_var, origin, adam, value_lists, where_clauses, vl_defs) -> str | None:
-    """ValueListDef + WhereClauseDefs + value-level ItemDefs of ``var`` by the values of ``where_var``."""
+def _value_overrides(ds: Dataset, var: Variable, where_var: str) -> dict[str, dict]:
+    """Per-value metadata of ``var`` by ``where_var``: what the engine recorded
+    (``Variable.value_level``), else, for SUPP-- QVAL, the origin written in QORIG per QNAM."""
+    vl = var.value_level or {}
+    if vl.get("by") == where_var:
+        return {str(k): dict(v or {}) for k, v in (vl.get("values") or {}).items()}
+    if where_var == "QNAM" and var.name == "QVAL" and "QORIG" in ds.data.columns:
+        pairs = ds.data[["QNAM", "QORIG"]].dropna().drop_duplicates("QNAM")
+        out = {}
+        for q, o in zip(pairs["QNAM"], pairs["QORIG"], strict=True):
+            otype = SUPP_QORIG.get(str(o).strip().upper())
+            if otype:
+                out[str(q).strip()] = {"origin": otype}
+        return out
+    return {}
+
+
+SUPP_QORIG = {"CRF": "Collected", "COLLECTED": "Collected", "EDT": "Collected", "DERIVED": "Derived",
+              "ASSIGNED": "Assigned", "PROTOCOL": "Protocol", "PREDECESSOR": "Predecessor"}  # fmt: skip
+
+
+def _value_list(ds, var, where_var, origin, adam, value_lists, where_clauses, vl_defs,
+                codelists=None, methods=None) -> str | None:
+    """ValueListDef + WhereClauseDefs + value-level ItemDefs of ``var`` by the values of ``where_var``.
+
+    Each value-level ItemDef is measured on its own records; its origin, method and codelist come
+    from ``_value_overrides`` when the engine recorded them, else from the parent variable.
+    """
+    overrides = _value_overrides(ds, var, where_var)
+    labels: dict[str, str] = {}
+    if where_var == "QNAM" and "QLABEL" in ds.data.columns:
+        lab = ds.data[["QNAM", "QLABEL"]].dropna().drop_duplicates("QNAM")
+        labels = {str(q).strip(): str(v) for q, v in zip(lab["QNAM"], lab["QLABEL"], strict=True)}
     key = _stripped(ds.data[where_var])
     target = ds.data[var.name]
     present_all = _present(target)
@@ -491,11 +529,27 @@ def _value_list(ds, var, where_var, origin, adam, value_lists, where_clauses, vl
         m = measured(var.copy(datatype=None), series, adam)  # the subset's own type (integer/float)
         oid = f"IT.{ds.name}.{var.name}.{value}"
         wc = f"WC.{ds.name}.{var.name}.{value}"
+        over = overrides.get(str(value)) or {}
+        v_origin, method_oid, cl_oid, cid = origin, None, None, None
+        if over:
+            sub_var = var.copy(origin=over.get("origin") or var.origin, source=over.get("source"),
+                               method=over.get("method"))
+            v_origin = _origin(sub_var, adam) or origin
+            if over.get("method") and methods is not None:
+                method_oid = f"MT.{ds.name}.{var.name}.{value}"
+                methods.append({"oid": method_oid, "name": f"Algorithm to derive {var.name} where {where_var} = {value}",
+                                "type": "Imputation" if "imput" in over["method"].lower() else "Computation",
+                                "description": over["method"]})  # fmt: skip
+            cid = over.get("codelist")
+            if cid and codelists is not None:
+                cl_oid = codelists.add(cid, series, m["datatype"], None)
         where_clauses.append({"oid": wc, "item_oid": f"IT.{ds.name}.{where_var}", "comparator": "EQ", "values": [value]})
-        refs.append({"item_oid": oid, "order": order, "mandatory": "Yes" if bool(present.all()) else "No", "wc_oid": wc})
+        refs.append({"item_oid": oid, "order": order, "mandatory": "Yes" if bool(present.all()) else "No", "wc_oid": wc,
+                     "method_oid": method_oid})  # fmt: skip
+        label = labels.get(str(value)) or f"{var.label or var.name} ({where_var} = {value})"
         vl_defs.append({
-            "oid": oid, "name": var.name, "label": f"{var.label or var.name} ({where_var} = {value})", **m,
-            "comment_oid": None, "codelist_oid": None, "codelist_id": None, "origin": origin,
+            "oid": oid, "name": var.name, "label": label, **m,
+            "comment_oid": None, "codelist_oid": cl_oid, "codelist_id": cid, "origin": v_origin,
             "value_list_oid": None,
         })  # fmt: skip
     if not refs:

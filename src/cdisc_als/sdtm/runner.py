@@ -29,6 +29,7 @@ from cdisc_als.ops.registry import (
     Context,
     get_operation,
 )
+from cdisc_als.sdtm import lineage
 from cdisc_als.sdtm.spec import Spec, load_spec, referenced_datasets
 from cdisc_als.sdtm.supp import build_supp, supp_meta
 
@@ -87,11 +88,13 @@ def _read_sources(ctx: Context, spec: Spec) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True, sort=False)
 
 
-def _assign(ctx: Context, frame: pd.DataFrame, spec: Spec, target: str, entries: list[dict[str, Any]]) -> pd.Series:
+def _assign(ctx: Context, frame: pd.DataFrame, spec: Spec, target: str, entries: list[dict[str, Any]],
+            chosen: np.ndarray | None = None) -> pd.Series:
+    """Value of ``target``; ``chosen`` (when given) receives the index of the entry each record took."""
     result = pd.Series(np.full(len(frame), None, dtype=object), index=frame.index)
     unset = pd.Series(True, index=frame.index)
     for i, entry in enumerate(entries):
-        name = next(k for k in entry if k != "where")
+        name = lineage.op_name(entry)
         arg = entry[name]
         where = f"variables.{target}" + (f"[{i}]" if len(entries) > 1 else "") + f".{name}"
         ctx.where = where
@@ -105,6 +108,8 @@ def _assign(ctx: Context, frame: pd.DataFrame, spec: Spec, target: str, entries:
                 raise SpecError(spec.path, where, str(exc)) from None
         _missing_columns(ctx, frame, spec, op.inputs(arg), where)
         sub = frame if cond.all() else frame[cond]
+        if chosen is not None:
+            chosen[cond.to_numpy()] = i
         value = op.func(ctx, sub, arg)
         if not isinstance(value, pd.Series):
             value = pd.Series(np.full(len(sub), value, dtype=object), index=sub.index)
@@ -134,10 +139,13 @@ def run_spec(spec: Spec, ctx: Context) -> list[Dataset]:
     frame = _read_sources(ctx, spec)
     ctx.source_file = ", ".join(sorted(frame[SOURCE_COLUMN].unique())) if len(frame) else ""
     inputs = [frame[[SOURCE_COLUMN, ROW_COLUMN]]]
+    tracker = lineage.Tracker(spec, ctx.study, ctx.ct)
+    tracker.start(frame)
     for name, arg, where in spec.steps:
         ctx.where, ctx.target = where, None
         op = get_operation(name, spec.path, where)
         _missing_columns(ctx, frame, spec, op.inputs(arg), where)
+        before = list(frame.columns)
         if name == "union":
             n_before = len(frame)
             frame = op.func(ctx, frame, arg)
@@ -145,13 +153,16 @@ def run_spec(spec: Spec, ctx: Context) -> list[Dataset]:
         else:
             frame = op.func(ctx, frame, arg)
         frame = frame.reset_index(drop=True)
+        tracker.step(name, arg, before, frame)
     for c in INTERNAL_COLUMNS:
         if c not in frame.columns:  # a step that builds a dataset from nothing (trial design)
             frame[c] = None
     targets = [] if spec.variables else [c for c in frame.columns if c not in INTERNAL_COLUMNS]
     for target, entries in spec.variables:
         ctx.target = target
-        frame[target] = _assign(ctx, frame, spec, target, entries).to_numpy()
+        chosen = np.full(len(frame), -1, dtype=np.int16)
+        frame[target] = _assign(ctx, frame, spec, target, entries, chosen).to_numpy()
+        tracker.variable(target, entries, frame, chosen)
         if not target.startswith("_"):
             targets.append(target)
     if spec.require_subject_in:
@@ -170,12 +181,15 @@ def run_spec(spec: Spec, ctx: Context) -> list[Dataset]:
     meta = spec.meta(ctx.standard)
     frame = _sort(spec, frame, meta).reset_index(drop=True)
     _check_accounting(ctx, spec, pd.concat(inputs, ignore_index=True), frame)
-    out = [conform_dataset(frame[targets + list(INTERNAL_COLUMNS)], meta, ctx.log, name=spec.domain)]
+    origins = tracker.variables(frame, targets)
+    out = [conform_dataset(frame[targets + list(INTERNAL_COLUMNS)], meta, ctx.log, name=spec.domain, origins=origins)]
     if spec.supp:
-        supp = build_supp(ctx, frame, spec.supp, spec.domain)
+        items = tracker.supp_items(frame, spec.supp)
+        supp = build_supp(ctx, frame, spec.supp, spec.domain, items)
         sm = supp_meta(ctx.standard, spec.domain)
         if len(supp):
-            out.append(conform_dataset(supp, sm, ctx.log, name=f"SUPP{spec.domain}"))
+            out.append(conform_dataset(supp, sm, ctx.log, name=f"SUPP{spec.domain}",
+                                       origins=lineage.supp_origins(spec.domain, spec.supp, items)))
     for ds in out:
         ds.standard = getattr(ctx.standard, "name", None)
     return out

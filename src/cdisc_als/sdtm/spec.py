@@ -20,6 +20,7 @@ from cerberus import Validator
 import cdisc_als.ops  # noqa: F401  (registers the vocabulary)
 from cdisc_als.errors import SpecError
 from cdisc_als.ops.registry import REGISTRY, get_operation
+from cdisc_als.sdtm.origins import META_KEYS, META_SCHEMA, normalize_origin
 from cdisc_als.study import _flatten_errors, read_yaml
 
 _SOURCE = {"anyof": [{"type": "string", "empty": False}, {"type": "dict", "schema": {
@@ -49,6 +50,9 @@ SPEC_SCHEMA: dict[str, Any] = {
                           "value": {"required": True, "type": ["string", "dict"]},
                           "origin": {"type": "string"},
                           "eval": {"type": "string"},
+                          "source": {"type": "string"},
+                          "crf": META_SCHEMA["crf"],
+                          "method": META_SCHEMA["method"],
                       }}},
     }},
     "sort": {"type": "list", "schema": {"type": "string"}},
@@ -172,7 +176,7 @@ def _arg_validator(name: str) -> Validator:
 
 
 def _entry_op(entry: dict[str, Any], checker: _Checker, where: str) -> tuple[str, Any]:
-    names = [k for k in entry if k != "where"]
+    names = [k for k in entry if k != "where" and k not in META_KEYS]
     if len(names) != 1:
         raise checker.error(where, f"expected exactly one operation (plus optional where), got {names or 'none'}")
     return names[0], entry[names[0]]
@@ -251,6 +255,7 @@ def load_spec(path: str | Path, standard: Any = None) -> Spec:
                 raise checker.error(f"{ew}.where", "where must be an expression string")
             if "where" in entry:
                 _check_expr(entry["where"], checker, f"{ew}.where")
+            _check_meta(entry, checker, ew)
         variables.append((target, entries))
     supp = doc.get("supp")
     if supp:
@@ -259,6 +264,7 @@ def load_spec(path: str | Path, standard: Any = None) -> Spec:
             if isinstance(val, dict):
                 name, arg = _entry_op(val, checker, f"supp.variables.{qnam}.value")
                 checker.op(name, arg, f"supp.variables.{qnam}.value.{name}", "variable")
+            _check_meta(item, checker, f"supp.variables.{qnam}")
     return Spec(
         path=path,
         domain=domain,
@@ -272,6 +278,30 @@ def load_spec(path: str | Path, standard: Any = None) -> Spec:
         raw=doc,
         additional=additional,
     )
+
+
+_META_VALIDATOR = Validator(META_SCHEMA, allow_unknown=True)
+
+
+def _check_meta(entry: dict[str, Any], checker: _Checker, where: str) -> None:
+    """The origin overrides of an entry (``origin``, ``source``, ``crf``, ``method``, ``codelist``)."""
+    if not any(k in entry for k in META_KEYS):
+        return
+    if not _META_VALIDATOR.validate({k: entry[k] for k in META_KEYS if k in entry}):
+        problems = _flatten_errors(_META_VALIDATOR.errors)
+        raise checker.error(f"{where}.{problems[0].split(':', 1)[0]}", "; ".join(problems))
+    if "origin" in entry:
+        origin = normalize_origin(entry["origin"])
+        if origin is None:
+            raise checker.error(
+                f"{where}.origin",
+                f"unknown origin {entry['origin']!r}; expected one of Collected, Derived, Assigned, "
+                "Protocol, Predecessor, Not Available, Other",
+            )
+        if origin == "Predecessor" and not entry.get("source"):
+            raise checker.error(f"{where}.source", "a Predecessor origin needs source: DATASET.VARIABLE")
+        if "crf" in entry and origin != "Collected":
+            raise checker.error(f"{where}.crf", f"crf pages are for Collected values, not {origin}")
 
 
 def _check_expr(text: str, checker: _Checker, where: str) -> None:

@@ -50,8 +50,16 @@ def supp_meta(standard: Any, domain: str) -> DatasetMeta:
     )
 
 
-def build_supp(ctx: Context, frame: pd.DataFrame, supp: dict[str, Any], domain: str) -> pd.DataFrame:
-    """Long SUPP-- records (with ``__source__``/``__row__`` kept for logging) from the parent frame."""
+def build_supp(ctx: Context, frame: pd.DataFrame, supp: dict[str, Any], domain: str,
+               items: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Long SUPP-- records (with ``__source__``/``__row__`` kept for logging) from the parent frame.
+
+    ``items`` (QNAM -> ``origins.Meta``, from the runner's lineage tracker) sets QORIG/QEVAL from
+    the origin of the split-out value: the item's ``origin`` as written, else the supp's ``qorig``
+    (default CRF) and ``qeval`` for collected values, Derived / Assigned / ... otherwise. Without it, the spec's texts are used as written.
+    """
+    from cdisc_als.sdtm.lineage import qeval, qorig
+
     idvar = supp.get("idvar")
     parts = []
     for qnam, item in supp["variables"].items():
@@ -69,8 +77,8 @@ def build_supp(ctx: Context, frame: pd.DataFrame, supp: dict[str, Any], domain: 
                 "QNAM": qnam,
                 "QLABEL": item["label"],
                 "QVAL": qval,
-                "QORIG": item.get("origin", supp.get("qorig", "CRF")),
-                "QEVAL": item.get("eval", supp.get("qeval")),
+                "QORIG": qorig(items[qnam], item, supp) if items and qnam in items else item.get("origin", supp.get("qorig", "CRF")),
+                "QEVAL": qeval(items[qnam], item, supp) if items and qnam in items else item.get("eval", supp.get("qeval")),
             },
             index=frame.index,
         )
