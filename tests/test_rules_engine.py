@@ -270,3 +270,47 @@ def test_core_coverage_numbers(reference_dir):
     total, scope, done = coverage_numbers(load_catalog(reference_dir))
     assert total == 430  # the reference README: 430 CORE rules for SDTMIG 3.4
     assert done <= scope <= total and done / scope > 0.8
+
+
+def test_local_reader_fallback(tmp_path):
+    """The validator's own reader (used when cdisc_als.io has no read_folder) keeps labels."""
+    import pyreadstat
+
+    from cdisc_als.rules.reader import read_dataset
+
+    frame = pd.DataFrame({"USUBJID": ["01", "02"], "AGE": [50.0, 61.0]})
+    pyreadstat.write_xport(frame, str(tmp_path / "dm.xpt"), file_label="Demographics", table_name="DM",
+                           column_labels=["Unique Subject Identifier", "Age"])
+    ds = read_dataset(tmp_path / "dm.xpt")
+    assert ds.name == "DM" and ds.label == "Demographics"
+    assert [(v.name, v.label, v.type) for v in ds.variables] == [("USUBJID", "Unique Subject Identifier", "Char"), ("AGE", "Age", "Num")]
+    frame.to_parquet(tmp_path / "ae.parquet")
+    (tmp_path / "ae.labels.json").write_text(json.dumps({"USUBJID": "Unique Subject Identifier"}))
+    ae = read_dataset(tmp_path / "ae.parquet")
+    assert ae.var("USUBJID").label == "Unique Subject Identifier" and ae.var("AGE").type == "Num"
+
+
+def test_cli_with_define(tmp_path):
+    data = {"DM": ds("DM", {"AGE": [50], "SEX": ["U"], "_label": "Demographics"})}
+    folder = _write_xpt(tmp_path / "d", data)
+    (tmp_path / "define.xml").write_text(DEFINE.format(**GOOD))
+    res = runner.invoke(app, ["validate", str(folder), "--define", str(tmp_path / "define.xml"), "--report", str(tmp_path / "r")])
+    doc = json.loads((tmp_path / "r" / "report.json").read_text())
+    sex = [f for f in doc["findings"] if f["rule_id"] == "DEF005"]
+    assert [(f["variable"], f["value"]) for f in sex] == [("SEX", "U")]  # CL.SEX has F and M only
+    assert res.exit_code == 1
+    res = runner.invoke(app, ["validate", str(folder), "--define", str(tmp_path / "missing.xml")])
+    assert res.exit_code == 2
+
+
+def test_html_script_is_valid_javascript(tmp_path, small_report):
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed")
+    write_reports(small_report, tmp_path)
+    script = re.search(r"<script>(.*?)</script>", (tmp_path / "report.html").read_text(), re.S).group(1)
+    (tmp_path / "r.js").write_text(script)
+    assert subprocess.run([node, "--check", str(tmp_path / "r.js")], capture_output=True).returncode == 0
