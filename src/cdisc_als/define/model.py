@@ -495,6 +495,18 @@ def _value_overrides(ds: Dataset, var: Variable, where_var: str) -> dict[str, di
     return {}
 
 
+def _oid_part(value: str, seen: set[str]) -> str:
+    """A value as an OID part: characters other than letters, digits, ``.``, ``-`` and ``_``
+    become ``_`` (``MODIFIED ASHWORTH SCALE`` -> ``MODIFIED_ASHWORTH_SCALE``); made unique."""
+    part = re.sub(r"[^A-Za-z0-9._-]+", "_", value.strip()) or "_"
+    base, n = part, 1
+    while part in seen:
+        n += 1
+        part = f"{base}_{n}"
+    seen.add(part)
+    return part
+
+
 SUPP_QORIG = {"CRF": "Collected", "COLLECTED": "Collected", "EDT": "Collected", "DERIVED": "Derived",
               "ASSIGNED": "Assigned", "PROTOCOL": "Protocol", "PREDECESSOR": "Predecessor"}  # fmt: skip
 
@@ -507,6 +519,8 @@ def _value_list(ds, var, where_var, origin, adam, value_lists, where_clauses, vl
     from ``_value_overrides`` when the engine recorded them, else from the parent variable.
     """
     overrides = _value_overrides(ds, var, where_var)
+    method_oids: dict[str, str] = {}  # one MethodDef per distinct method text of this variable
+    oid_parts: set[str] = set()
     labels: dict[str, str] = {}
     if where_var == "QNAM" and "QLABEL" in ds.data.columns:
         lab = ds.data[["QNAM", "QLABEL"]].dropna().drop_duplicates("QNAM")
@@ -527,19 +541,24 @@ def _value_list(ds, var, where_var, origin, adam, value_lists, where_clauses, vl
             continue
         series = target.iloc[rows]
         m = measured(var.copy(datatype=None), series, adam)  # the subset's own type (integer/float)
-        oid = f"IT.{ds.name}.{var.name}.{value}"
-        wc = f"WC.{ds.name}.{var.name}.{value}"
+        part = _oid_part(str(value), oid_parts)
+        oid = f"IT.{ds.name}.{var.name}.{part}"
+        wc = f"WC.{ds.name}.{var.name}.{part}"
         over = overrides.get(str(value)) or {}
         v_origin, method_oid, cl_oid, cid = origin, None, None, None
         if over:
             sub_var = var.copy(origin=over.get("origin") or var.origin, source=over.get("source"),
                                method=over.get("method"))
             v_origin = _origin(sub_var, adam) or origin
-            if over.get("method") and methods is not None:
-                method_oid = f"MT.{ds.name}.{var.name}.{value}"
-                methods.append({"oid": method_oid, "name": f"Algorithm to derive {var.name} where {where_var} = {value}",
-                                "type": "Imputation" if "imput" in over["method"].lower() else "Computation",
-                                "description": over["method"]})  # fmt: skip
+            text = over.get("method")
+            if text and methods is not None:
+                method_oid = method_oids.get(text)
+                if method_oid is None:
+                    method_oid = f"MT.{ds.name}.{var.name}.{part}"
+                    method_oids[text] = method_oid
+                    methods.append({"oid": method_oid, "name": f"Algorithm to derive {ds.name}.{var.name} ({where_var} = {value})",
+                                    "type": "Imputation" if "imput" in text.lower() else "Computation",
+                                    "description": text})  # fmt: skip
             cid = over.get("codelist")
             if cid and codelists is not None:
                 cl_oid = codelists.add(cid, series, m["datatype"], None)

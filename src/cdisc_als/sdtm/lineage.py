@@ -79,6 +79,12 @@ class Tracker:
         new = [c for c in frame.columns if c not in old and c not in INTERNAL_COLUMNS]
         if not new:
             return
+        if name == "compute":  # columns computed by variable operations
+            for c, entry in arg.items():
+                if c in new and isinstance(entry, dict):
+                    op = op_name(entry)
+                    self.cols[c] = override(self.op_meta(op, entry[op], c, frame, None), entry)
+            return
         if name == "transpose":
             self.cols[arg["name"]] = Meta("Assigned")  # the test codes written in the spec
             return  # the value column holds collected values (forms from the records)

@@ -44,13 +44,14 @@ OP_ORIGIN: dict[str, str] = {
     "seq": "Derived", "study_day": "Derived", "epoch": "Derived", "element_epoch": "Derived",
     "visit": "Derived", "baseline_flag": "Derived", "expr": "Derived", "from_dataset": "Derived",
     "usubjid": "Derived", "concat": "Derived", "arm_code": "Derived", "arm_decode": "Derived",
-    "actual_arm": "Derived",
+    "actual_arm": "Derived", "max_of": "Derived", "min_of": "Derived", "round": "Derived",
     # dataset steps: the origin of the columns they create
     "trial_arms": "Protocol", "trial_elements": "Protocol", "trial_visits": "Protocol",
     "trial_criteria": "Protocol", "trial_summary": "Protocol",
     "subject_elements": "Derived", "subject_visits": "Derived",
     "transpose": "Collected", "join": "Collected", "union": "Collected",
     "filter": "Collected", "reject_duplicates": "Collected",
+    "compute": INHERIT,  # each column from its own variable operation
 }  # fmt: skip
 # the ``inherit`` operations and the argument key naming the column they read
 _INPUT_KEY = {"copy": None, "rename": None, "iso8601": "date", "ct": "from", "value_map": "from",
@@ -184,6 +185,8 @@ def describe(name: str, arg: Any, target: str, doc: str = "") -> str:
                 "unscheduled visits numbered after the last planned visit (+ .01, .02, ...)")
     if name == "expr":
         return f"{target} = {' '.join(str(arg).split())}"
+    if name == "round" and isinstance(arg.get("value"), dict) and "expr" in arg["value"]:
+        return f"{' '.join(str(arg['value']['expr']).split())}, rounded to {arg.get('digits', 0)} decimals"
     if name == "from_dataset":
         other = arg.get("dataset") or arg.get("table")
         by = arg["by"] if not isinstance(arg["by"], dict) else ", ".join(f"{k} = {v}" for k, v in arg["by"].items())
@@ -198,6 +201,11 @@ def describe(name: str, arg: Any, target: str, doc: str = "") -> str:
         return f"Concatenation of {', '.join(map(str, parts))} separated by '{arg.get('sep', '')}'"
     if name == "coalesce":
         return f"First non-missing value of {_cols(arg)}"
+    if name in ("max_of", "min_of"):
+        which = "Latest (largest)" if name == "max_of" else "Earliest (smallest)"
+        return f"{which} non-missing value of {_cols(arg)} on the record"
+    if name == "round":
+        return f"{_value_text(arg['value'])} rounded to {arg.get('digits', 0)} decimals (halves away from zero)"
     if name == "arm_code":
         return f"Arm code: the randomized stage codes {_cols(arg['columns'])} joined with '{arg.get('sep', '-')}'"
     if name == "arm_decode":
