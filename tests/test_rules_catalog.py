@@ -366,6 +366,15 @@ CASES: dict[str, tuple[dict, dict]] = {
     "TS017": ({"TS": {"TSPARMCD": ["INTMODEL", "INTTYPE"], "TSVAL": ["PARALLEL", "TREATMENT"]}},
               {"TS": {"TSPARMCD": ["INTMODEL", "INTTYPE", "PCLASS"], "TSVAL": ["PARALLEL", "TREATMENT", "X"]}}),
     "DM053": ({"DD": {"DDTESTCD": ["PRCDTH"]}}, {"DD": {"DDTESTCD": ["PRCDTH"]}, "DM": {"DTHFL": ["Y"]}}),
+    "AD040": ({"ADVS": {"PARAMCD": ["A"], "ABLFL": ["N"]}}, {"ADVS": {"PARAMCD": ["A", "A"], "ABLFL": ["Y", None], "ANL01FL": ["Y", "Y"]}}),
+    "AD041": ({"ADSL": {"USUBJID": ["01", "02"], "TRT01P": ["A", "A"], "TRT01PN": [1, 2]}}, {"ADSL": {"USUBJID": ["01", "02"], "TRT01P": ["A", "B"], "TRT01PN": [1, 2]}}),
+    "AD042": ({"ADSL": {"USUBJID": ["01", "02"], "TRT02P": ["A", "B"], "TRT02PN": [1, 1]}}, {"ADSL": {"USUBJID": ["01", "02"], "TRT02P": ["A", "A"], "TRT02PN": [1, 1]}}),
+    "AD043": ({"ADVS": {"PARAMCD": ["A", "A"], "AVISITN": [1, 1], "AVISIT": ["Week 1", "Week 2"]}}, {"ADVS": {"PARAMCD": ["A", "A"], "AVISITN": [1, 2], "AVISIT": ["Week 1", "Week 2"]}}),
+    "AD044": ({"ADAE": {"APERIOD": [1, 1], "APERIODC": ["Period 01", "Period 02"]}}, {"ADAE": {"APERIOD": [1, 2], "APERIODC": ["Period 01", "Period 02"]}}),
+    "AD045": ({"ADVS": {"PARAMCD": ["A"], "BASE": [8], "CHG": [2], "PCHG": [20]}}, {"ADVS": {"PARAMCD": ["A", "A"], "BASE": [8, 0], "CHG": [2, 1], "PCHG": [25, None]}}),
+    "AD046": ({"ADSL": {"TRTSDT": [DAY0 + 5], "TRTEDT": [DAY0]}}, {"ADSL": {"TRTSDT": [DAY0], "TRTEDT": [DAY0]}}),
+    "AD047": ({"ADVS": {"PARAMCD": ["A", "A"], "BASE": [8, 9]}}, {"ADVS": {"PARAMCD": ["A", "A"], "BASE": [8, 8]}}),
+    "AD048": ({"ADSL": {"AGE": [-1]}}, {}),
     "TI001": ({"TI": {"IETESTCD": ["1A"]}}, {"TI": {"IETESTCD": ["INCL01"]}}),
 }
 

@@ -210,3 +210,16 @@ def op_element_match(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> p
     exp = pd.Series(pd.NA, index=range(len(t)), dtype=object)
     exp.iloc[m.loc[inside, "pos"].to_numpy()] = m.loc[inside, "sev"].to_numpy()
     return hits(mask & bad, var, t.text(var), exp)
+
+
+@operator("percent_change", target={"type": "string", "required": True}, change={"type": "string", "required": True}, base={"type": "string", "required": True}, tolerance={"type": "number", "default": 1e-4})
+def op_percent_change(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.DataFrame:
+    """``target`` = ``change`` / ``base`` * 100 wherever all are populated and base is not 0 (PCHG)."""
+    for v in (args["target"], args["change"], args["base"]):
+        if not t.has(v):
+            raise NotApplicable("variables absent")
+    y, c, b = t.num(args["target"]), t.num(args["change"]), t.num(args["base"])
+    exp = (c / b.where(b != 0)) * 100
+    both = y.notna().to_numpy() & exp.notna().to_numpy()
+    bad = both & (np.abs(y.fillna(0).to_numpy() - exp.fillna(0).to_numpy()) > args.get("tolerance", 1e-4))
+    return hits(mask & bad, args["target"], t.text(args["target"]), as_text(exp.round(6)))
