@@ -336,8 +336,8 @@ def supp_origins(domain: str, supp: dict[str, Any], items: dict[str, Meta]) -> d
     combined = combine([(m, None) for m in items.values()])
     qval = as_fields(combined)
     if len(items) > 1:
-        qval["method"] = None
         qval["source"] = None
+        qval["method"] = ("Per QNAM, see the value-level metadata of QVAL" if qval["origin"] == "Derived" else None)
     qval["value_level"] = {"by": "QNAM", "values": {q: _value_fields(m) for q, m in sorted(items.items())}}
     out["QVAL"] = qval
     return out
