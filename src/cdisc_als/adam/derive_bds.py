@@ -98,7 +98,9 @@ def derive_summary_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.D
     from the group's first record."""
     by, var = arg["by"], arg["analysis_var"]
     require_columns(ctx, frame, [*by, var], "the working dataset")
-    src = frame[mask(ctx, frame, arg["filter"])]
+    keep_cols = list(dict.fromkeys([*by, var, *(arg.get("keep_first") or [])]))
+    require_columns(ctx, frame, keep_cols, "the working dataset")
+    src = frame.loc[mask(ctx, frame, arg["filter"]), keep_cols]  # only the columns it needs
     g = src.groupby(by, dropna=False, sort=False)
     agg = g[var].agg([arg["function"] if arg["function"] != "count" else "count", "count"])
     agg.columns = ["__value", "__n"]
@@ -141,7 +143,10 @@ def derive_param_slope(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     gives points per month), from groups with >= ``min_points`` complete (x, y) pairs; computed
     from group sums, so no loop over subjects."""
     by = arg["by"]
-    src = frame[mask(ctx, frame, arg["filter"])]
+    from cdisc_als.adam.expr import names_in
+
+    used = [c for c in dict.fromkeys([*by, arg["y"], *sorted(names_in(arg["x"]))]) if c in frame.columns]
+    src = frame.loc[mask(ctx, frame, arg["filter"]), used]
     x = compute(ctx, src, {"__x": arg["x"]})["__x"].astype("float64") / float(arg["x_scale"])
     y = src[arg["y"]].astype("float64")
     ok = x.notna() & y.notna()
