@@ -61,6 +61,7 @@ class Tracker:
         self.entries: dict[str, list[tuple[Meta, str | None]]] = {}
         self.multi: set[str] = set()
         self.pages = acrf_pages(study)
+        self._codes: tuple | None = None  # ((id, len) of the frame, source codes, source names)
 
     # ------------------------------------------------------------------ steps
     def start(self, frame: pd.DataFrame) -> None:
@@ -163,10 +164,16 @@ class Tracker:
         return text + (f" (where {'; '.join(notes)})" if notes else "")
 
     def _forms(self, frame: pd.DataFrame, mask: np.ndarray | None) -> tuple[str, ...]:
+        """Raw forms of the records in ``mask`` (source file codes factorized once per frame)."""
         if SOURCE_COLUMN not in frame.columns:
             return ()
-        col = frame[SOURCE_COLUMN] if mask is None or mask.all() else frame[SOURCE_COLUMN][mask]
-        return tuple(sorted({form_name(s) for s in col.dropna().unique()}))
+        key = (id(frame), len(frame))
+        if self._codes is None or self._codes[0] != key:
+            codes, names = pd.factorize(frame[SOURCE_COLUMN])
+            self._codes = (key, codes, names)
+        codes, names = self._codes[1], self._codes[2]
+        used = np.unique(codes if mask is None else codes[mask])
+        return tuple(sorted({form_name(names[c]) for c in used if c >= 0}))
 
     def _codelist(self, cid: str | None) -> str | None:
         """A C-code (C74457) becomes the codelist's submission value (RACE) when CT knows it."""
