@@ -108,6 +108,10 @@ def test_qs_test_codes_by_category(root):
     alsf = root.xpath("//odm:CodeList[@OID='CL.ALSF01TC']/odm:*/@CodedValue", namespaces=NS)
     assert mas and all(v.startswith("MAS01") for v in mas)
     assert alsf and all(v.startswith("ALSF") for v in alsf)
+    # decodes are the QSTEST values of the same records (docs/conventions.md)
+    decode = one(root, "//odm:CodeList[@OID='CL.MAS01TC']/odm:CodeListItem[@CodedValue='MAS0101']"
+                       "/odm:Decode/odm:TranslatedText").text
+    assert decode == "MAS01-Right Elbow Flexors"
 
 
 def test_qs_results_by_test_code(root):

@@ -561,7 +561,8 @@ def _value_list(ds, var, where_var, origin, adam, value_lists, where_clauses, vl
                                     "description": text})  # fmt: skip
             cid = over.get("codelist")
             if cid and codelists is not None:
-                cl_oid = codelists.add(cid, series, m["datatype"], None)
+                partner = _decode_partner(ds, var)  # QSTESTCD -> QSTEST decodes of these records
+                cl_oid = codelists.add(cid, series, m["datatype"], partner.iloc[rows] if partner is not None else None)
         where_clauses.append({"oid": wc, "item_oid": f"IT.{ds.name}.{where_var}", "comparator": "EQ", "values": [value]})
         refs.append({"item_oid": oid, "order": order, "mandatory": "Yes" if bool(present.all()) else "No", "wc_oid": wc,
                      "method_oid": method_oid})  # fmt: skip

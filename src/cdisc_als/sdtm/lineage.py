@@ -116,8 +116,10 @@ class Tracker:
         metas: list[tuple[Meta, str | None]] = []
         for i, entry in enumerate(entries):
             name = op_name(entry)
-            meta = self.op_meta(name, entry[name], target, frame, chosen == i)
-            metas.append((override(meta, entry), entry.get("where")))
+            meta = override(self.op_meta(name, entry[name], target, frame, chosen == i), entry)
+            if meta.origin == "Collected" and not meta.forms and meta.pages is None:  # declared Collected
+                meta = replace(meta, forms=self._forms(frame, chosen == i))
+            metas.append((meta, entry.get("where")))
         self.entries[target] = metas
         self.cols[target] = combine(metas)
         if len({m.key() for m, _ in metas}) > 1:
