@@ -75,18 +75,29 @@ def derive_var_pchg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
     return out
 
 
+PARAM_DEF = {
+    "type": "dict",
+    "schema": {
+        "filter": {"type": "string", "required": True},
+        "require_count": {"type": "integer", "min": 1},
+        "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "required": True},
+    },
+}
+
+
 @operation(
     "derive_summary_records",
     schema={
         "type": "dict",
         "schema": {
             "by": {**NAMES, "required": True},
-            "filter": {"type": "string", "required": True},
+            "filter": {"type": "string", "excludes": "parameters"},
             "analysis_var": {**NAME, "default": "AVAL"},
             "function": {"type": "string", "allowed": ["sum", "mean", "min", "max", "count"], "default": "sum"},
             "require_count": {"type": "integer", "min": 1},
             "keep_first": NAMES,
-            "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "required": True},
+            "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
+            "parameters": {"type": "list", "schema": PARAM_DEF, "minlength": 1, "excludes": ["filter", "set_values_to"]},
         },
     },
     kind="dataset",
@@ -95,31 +106,43 @@ def derive_summary_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.D
     """Append one summary record per ``by`` group of the records meeting ``filter``. With
     ``require_count`` a group is summarised only when it has exactly that many non-missing
     values; other groups get no record and are logged. ``keep_first`` carries variables (e.g. ADT)
-    from the group's first record."""
+    from the group's first record. ``parameters`` lists several summaries (each with its own
+    ``filter``, ``require_count`` and ``set_values_to``, e.g. a total and its subscores) that are
+    appended together, so the working frame is copied once."""
+    from cdisc_als.errors import SpecError
+
     by, var = arg["by"], arg["analysis_var"]
-    require_columns(ctx, frame, [*by, var], "the working dataset")
     keep_cols = list(dict.fromkeys([*by, var, *(arg.get("keep_first") or [])]))
     require_columns(ctx, frame, keep_cols, "the working dataset")
-    src = frame.loc[mask(ctx, frame, arg["filter"]), keep_cols]  # only the columns it needs
-    g = src.groupby(by, dropna=False, sort=False)
-    agg = g[var].agg([arg["function"] if arg["function"] != "count" else "count", "count"])
-    agg.columns = ["__value", "__n"]
-    agg = agg.reset_index()
-    if arg.get("require_count"):
-        short = agg["__n"] != arg["require_count"]
-        if short.any():
-            ctx.log.add_rows("info", "adam", log_source(ctx),
-                             f"group without exactly {arg['require_count']} non-missing {var}; no summary record",
-                             agg.loc[short, by[min(1, len(by) - 1)]], field=var, values=agg.loc[short, "__n"], target=ctx.domain)
-        agg = agg[~short]
-    if arg.get("keep_first"):
-        first = g[arg["keep_first"]].first().reset_index()
-        agg = agg.merge(first, on=by, how="left")
-    agg[var] = agg.pop("__value").astype("float64")
-    agg = agg.drop(columns="__n")
-    for name, value in arg["set_values_to"].items():
-        agg[name] = compute(ctx, agg, {name: value})[name].to_numpy()
-    return pd.concat([frame, agg], ignore_index=True)
+    defs = arg.get("parameters") or [
+        {"filter": arg.get("filter"), "require_count": arg.get("require_count"), "set_values_to": arg.get("set_values_to")}
+    ]
+    if any(d.get("filter") is None or not d.get("set_values_to") for d in defs):
+        raise SpecError(ctx.spec_file, ctx.where, "needs filter and set_values_to, or a parameters list")
+    pieces = []
+    for d in defs:  # a handful of parameter definitions, not records
+        src = frame.loc[mask(ctx, frame, d["filter"]), keep_cols]  # only the columns it needs
+        g = src.groupby(by, dropna=False, sort=False)
+        agg = g[var].agg([arg["function"] if arg["function"] != "count" else "count", "count"])
+        agg.columns = ["__value", "__n"]
+        agg = agg.reset_index()
+        need = d.get("require_count") or arg.get("require_count")
+        if need:
+            short = agg["__n"] != need
+            if short.any():
+                ctx.log.add_rows("info", "adam", log_source(ctx),
+                                 f"group without exactly {need} non-missing {var}; no summary record",
+                                 agg.loc[short, by[min(1, len(by) - 1)]], field=var, values=agg.loc[short, "__n"], target=ctx.domain)
+            agg = agg[~short]
+        if arg.get("keep_first"):
+            first = g[arg["keep_first"]].first().reset_index()
+            agg = agg.merge(first, on=by, how="left")
+        agg[var] = agg.pop("__value").astype("float64")
+        agg = agg.drop(columns="__n")
+        for name, value in d["set_values_to"].items():
+            agg[name] = compute(ctx, agg, {name: value})[name].to_numpy()
+        pieces.append(agg)
+    return pd.concat([frame, *pieces], ignore_index=True)
 
 
 @operation(
