@@ -224,9 +224,20 @@
           <td><xsl:value-of select="$item/@Length"/>
             <xsl:if test="$item/@SignificantDigits"> / <xsl:value-of select="$item/@SignificantDigits"/></xsl:if></td>
           <td><xsl:value-of select="$item/@def:DisplayFormat"/></td>
-          <td><xsl:value-of select="key('codelist', $item/odm:CodeListRef/@CodeListOID)/@Name"/></td>
+          <td><xsl:if test="$item/odm:CodeListRef">
+              <a href="#{$item/odm:CodeListRef/@CodeListOID}"><xsl:value-of select="key('codelist', $item/odm:CodeListRef/@CodeListOID)/@Name"/></a>
+            </xsl:if></td>
           <td><xsl:value-of select="$item/def:Origin/@Type"/>
-            <xsl:if test="@MethodOID"><br/>Method: <xsl:value-of select="key('method', @MethodOID)/odm:Description/odm:TranslatedText"/></xsl:if></td>
+            <xsl:if test="$item/def:Origin/odm:Description"> : <xsl:value-of select="$item/def:Origin/odm:Description/odm:TranslatedText"/></xsl:if>
+            <xsl:for-each select="$item/def:Origin/def:DocumentRef">
+              <xsl:variable name="leaf" select="key('leaf', @leafID)"/>
+              <xsl:for-each select="def:PDFPageRef">
+                <xsl:text> </xsl:text>
+                <a href="{$leaf/@xlink:href}"><xsl:value-of select="$leaf/def:title"/> p. <xsl:value-of select="@PageRefs"/>
+                  <xsl:if test="@FirstPage"><xsl:value-of select="@FirstPage"/>-<xsl:value-of select="@LastPage"/></xsl:if></a>
+              </xsl:for-each>
+            </xsl:for-each>
+            <xsl:if test="@MethodOID"><br/><a href="#{@MethodOID}">Method</a>: <xsl:value-of select="key('method', @MethodOID)/odm:Description/odm:TranslatedText"/></xsl:if></td>
         </tr>
       </xsl:for-each>
     </table>
