@@ -179,3 +179,13 @@ def test_generated_example_study(reference_dir, repo_root, tmp_path):
     assert {"VL.QS.QSTESTCD", "VL.QS.QSTEST", "VL.QS.QSORRES", "VL.QS.QSSTRESC", "VL.QS.QSSTRESN"} <= set(
         root.xpath("//def:ValueListDef/@OID", namespaces=NS)
     )
+
+
+def test_stylesheet_shows_value_level_pages_and_lists(built):
+    from cdisc_als.define import render_html
+
+    html = render_html(built[2])
+    start = html.index('id="VL.QS.QSORRES"')
+    section = html[start:html.index("</table>", start)]
+    assert "Annotated CRF p. 12" in section and "Annotated CRF p. 10 11" in section
+    assert 'href="#CL.MAS01OR"' in section and 'href="#CL.ALSF01OR"' in section
