@@ -91,7 +91,7 @@ def op_study_day(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.Da
     exp = delta.where(delta < 0, delta + 1)
     ok = exp.notna().to_numpy()
     bad = pop & ok & (exp.to_numpy(dtype=float, na_value=np.nan) != dy.to_numpy())
-    return hits(mask & bad, t.resolve(args["dy"]), t.text(args["dy"]), as_text(exp))
+    return hits(mask & bad, t.resolve(args["dy"]), t.text(args["dy"]), lambda idx: as_text(exp.iloc[idx]).to_numpy(dtype=object))
 
 
 @operator("stresn_stresc", mode={"type": "string", "allowed": ["missing", "mismatch", "not_numeric"], "required": True})
@@ -124,7 +124,7 @@ def op_difference(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd.D
     both = y.notna().to_numpy() & exp.notna().to_numpy()
     bad = both & (np.abs(y.fillna(0).to_numpy() - exp.fillna(0).to_numpy()) > args.get("tolerance", 1e-6))
     missing = y.isna().to_numpy() & exp.notna().to_numpy()
-    return hits(mask & (bad | missing), args["target"], t.text(args["target"]), as_text(exp))
+    return hits(mask & (bad | missing), args["target"], t.text(args["target"]), lambda idx: as_text(exp.iloc[idx]).to_numpy(dtype=object))
 
 
 @operator("date_part_equal", date={"type": "string", "required": True}, datetime={"type": "string", "required": True})
@@ -222,4 +222,4 @@ def op_percent_change(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> 
     exp = (c / b.where(b != 0)) * 100
     both = y.notna().to_numpy() & exp.notna().to_numpy()
     bad = both & (np.abs(y.fillna(0).to_numpy() - exp.fillna(0).to_numpy()) > args.get("tolerance", 1e-4))
-    return hits(mask & bad, args["target"], t.text(args["target"]), as_text(exp.round(6)))
+    return hits(mask & bad, args["target"], t.text(args["target"]), lambda idx: as_text(exp.iloc[idx].round(6)).to_numpy(dtype=object))
