@@ -26,6 +26,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cdisc_als import __version__
 from cdisc_als.errors import ConversionLog
+from cdisc_als.reproducible import source_date
 from cdisc_als.study import Study, load_study
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
@@ -33,9 +34,9 @@ EXIT_OK, EXIT_FINDINGS = 0, 1
 
 def build_timestamp(study: Study) -> datetime:
     """The one timestamp of a build: SOURCE_DATE_EPOCH, else study.yaml ``created``, else 2000-01-01."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    fixed = source_date()
+    if fixed is not None:
+        return fixed
     created = study.config.get("created")
     if created:
         value = datetime.fromisoformat(str(created))
@@ -85,6 +86,24 @@ def build_package(
     study_arg: str, out: Path, raw: Path | None, allow_errors: bool, formats: list[str], console: Console
 ) -> int:
     """Run raw -> SDTM -> ADaM -> validate -> define and write the eCTD tree; return the exit code."""
+    study = load_study(study_arg)
+    stamp = build_timestamp(study)
+    # Every writer stamps SOURCE_DATE_EPOCH; set it for this build only, then restore.
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
+    try:
+        return _build(study, stamp, Path(out), raw, allow_errors, formats, console)
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def _build(
+    study: Study, stamp: datetime, out: Path, raw: Path | None, allow_errors: bool, formats: list[str], console: Console
+) -> int:
+    """The stages of ``build_package`` (SOURCE_DATE_EPOCH already fixed)."""
     from cdisc_als.adam import derive_study
     from cdisc_als.define import write_define_for_folder
     from cdisc_als.io import write_datasets
@@ -92,10 +111,6 @@ def build_package(
     from cdisc_als.sdtm import map_study
     from cdisc_als.synth import generate_raw
 
-    study = load_study(study_arg)
-    stamp = build_timestamp(study)
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
-    out = Path(out)
     sdtm_dir, adam_dir = submission_dirs(out, study.studyid)
     for d in (out / "m5", out / "work"):
         if d.exists():

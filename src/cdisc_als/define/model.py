@@ -11,7 +11,6 @@ data rows.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import re
 from collections import defaultdict
 from dataclasses import replace
@@ -23,6 +22,7 @@ import pandas as pd
 from cdisc_als import __version__
 from cdisc_als.dataset import Dataset, Variable
 from cdisc_als.define.metadata import enrich, is_reference, measured, repeating, standard_info
+from cdisc_als.reproducible import source_date
 
 CLASS_ORDER = [
     "TRIAL DESIGN", "SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT",
@@ -49,10 +49,9 @@ NCI_CODE = re.compile(r"^C\d+$")
 
 def creation_datetime(study) -> str:
     """Fixed timestamp for reproducible builds: SOURCE_DATE_EPOCH, else study.yaml ``created``."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        ts = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC).replace(tzinfo=None)
-        return ts.isoformat(timespec="seconds")
+    fixed = source_date()
+    if fixed is not None:
+        return fixed.replace(tzinfo=None).isoformat(timespec="seconds")
     created = (getattr(study, "config", None) or {}).get("created")
     if created:
         return str(pd.Timestamp(str(created)).tz_localize(None).isoformat(timespec="seconds"))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from cdisc_als.io.sasformats import (
     temporal_kind,
     to_sas_number,
 )
+from cdisc_als.reproducible import now_or_source_date
 
 DATASET_JSON_VERSION = "1.1.0"
 #: Rows encoded and written at a time (bounded memory whatever the dataset size).
@@ -118,8 +118,7 @@ def stage_datasetjson(
 
 def _timestamp(value: dt.datetime | None) -> str:
     if value is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        value = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+        value = now_or_source_date()
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value.isoformat(timespec="seconds")

@@ -16,7 +16,6 @@ multiple of 80 bytes. Numerics are 8-byte IBM doubles, character values blank pa
 from __future__ import annotations
 
 import datetime as dt
-import os
 import struct
 import warnings
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from cdisc_als.io.ibm import ieee_to_ibm
 from cdisc_als.io.sasformats import format_kind, from_sas_number, parse_format
 from cdisc_als.io.xpt_checks import Column, check_dataset
 from cdisc_als.io.xpt_read import MultipleMembers, Unsupported, XptContent, read_simple_xpt
+from cdisc_als.reproducible import now_or_source_date
 
 #: FDA Study Data Technical Conformance Guide: datasets over 5 GB are split.
 FDA_SPLIT_BYTES = 5 * 10**9
@@ -159,10 +159,7 @@ def stage_xpt(
 def _timestamp(created: dt.datetime | None) -> bytes:
     """``ddMMMyy:hh:mm:ss`` as SAS writes it (English month, independent of the locale)."""
     if created is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        created = (
-            dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC) if epoch else dt.datetime.now(dt.UTC)
-        )
+        created = now_or_source_date()
     text = f"{created.day:02d}{_MONTHS[created.month - 1]}{created.year % 100:02d}:{created:%H:%M:%S}"
     return text.encode("ascii")
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import UTC, datetime
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from cdisc_als import __version__
+from cdisc_als.reproducible import normalize_zip_times, now_or_source_date, source_date
 from cdisc_als.rules.model import Report
 
 DETAIL_CAP = 1000
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -29,10 +31,11 @@ def report_dict(report: Report) -> dict:
     return {
         "tool": "cdisc-als",
         "version": __version__,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": now_or_source_date().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "standard": report.standard,
         "define": str(report.define) if report.define else None,
-        "seconds": round(report.seconds, 3),
+        # a reproducible build (SOURCE_DATE_EPOCH) writes no wall-clock duration
+        "seconds": None if source_date() else round(report.seconds, 3),
         "summary": {
             "findings": len(f),
             "error": report.count("error"),
@@ -108,12 +111,13 @@ def write_html(report: Report, path: Path) -> Path:
     shown_note = ""
     if len(details) < len(report.findings):
         shown_note = f"<p>Showing {len(details)} of {len(report.findings)} findings (at most {DETAIL_CAP} per rule and dataset; report.json has all).</p>"
+    duration = "" if d["seconds"] is None else f" in {d['seconds']} s"
     ds_opts = "".join(f"<option>{html.escape(n)}</option>" for n in sorted(report.datasets))
     doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>cdisc-als validation report</title><style>{_CSS}</style><script>{_JS}</script></head><body>
 <h1>Validation report: {html.escape(report.standard)}</h1>
 <p>cdisc-als {html.escape(__version__)}, {html.escape(d['created'])}; {s['datasets']} datasets,
-{s['records_checked']} records checked, {s['rules']} rules ({s['rules_applied']} applied) in {d['seconds']} s.</p>
+{s['records_checked']} records checked, {s['rules']} rules ({s['rules_applied']} applied){duration}.</p>
 <p class="sum"><span>errors: {s['error']}</span><span>warnings: {s['warning']}</span><span>notices: {s['notice']}</span></p>
 <h2>Dataset summary</h2>{_table(report.dataset_summary())}
 <h2>Issue summary</h2>{_table(report.rule_summary(), sev_col="severity")}
@@ -174,7 +178,14 @@ def write_xlsx(report: Report, path: Path) -> Path:
         columns=["rule_id", "cdisc_id", "severity", "message", "applied", "found"],
     )
     sheet("Rules", rules, ["Rule ID", "CDISC ID", "Severity", "Message", "Datasets checked", "Found"])
+    stamp = now_or_source_date().replace(tzinfo=None)
+    wb.properties.created = wb.properties.modified = stamp
     wb.save(path)
+    if source_date():
+        # openpyxl stamps the save time as "modified" inside docProps/core.xml: pin it too
+        when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        pin = {"docProps/core.xml": lambda xml: _MODIFIED.sub(rb"\g<1>" + when + rb"\g<2>", xml)}
+        normalize_zip_times(path, stamp, rewrite=pin)
     return path
 
 
