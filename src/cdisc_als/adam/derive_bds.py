@@ -119,28 +119,45 @@ def derive_summary_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.D
     ]
     if any(d.get("filter") is None or not d.get("set_values_to") for d in defs):
         raise SpecError(ctx.spec_file, ctx.where, "needs filter and set_values_to, or a parameters list")
+    # group numbers once for the whole frame; each parameter is then a few bincounts
+    gid = frame.groupby(by, dropna=False, sort=False).ngroup().to_numpy()
+    n_groups = int(gid.max()) + 1 if len(gid) else 0
+    all_values = pd.to_numeric(frame[var], errors="coerce").to_numpy(dtype="float64")
     pieces = []
     for d in defs:  # a handful of parameter definitions, not records
-        src = frame.loc[mask(ctx, frame, d["filter"]), keep_cols]  # only the columns it needs
-        g = src.groupby(by, dropna=False, sort=False)
-        agg = g[var].agg([arg["function"] if arg["function"] != "count" else "count", "count"])
-        agg.columns = ["__value", "__n"]
-        agg = agg.reset_index()
+        sel = mask(ctx, frame, d["filter"])
+        codes, vals = gid[sel], all_values[sel]
+        ok = ~np.isnan(vals)
+        present = np.bincount(codes, minlength=n_groups) > 0
+        n = np.bincount(codes[ok], minlength=n_groups)
+        total = np.bincount(codes[ok], weights=vals[ok], minlength=n_groups)
+        func = arg["function"]
+        if func == "sum":
+            value = total
+        elif func == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+        elif func == "count":
+            value = n.astype("float64")
+        else:
+            ext = pd.Series(vals[ok]).groupby(codes[ok]).agg(func)
+            value = ext.reindex(range(n_groups)).to_numpy(dtype="float64")
+        groups = np.flatnonzero(present)
+        uniq, first_idx = np.unique(codes, return_index=True)
+        first_pos = np.flatnonzero(sel)[first_idx]  # uniq == groups (both ascending)
+        agg = frame.iloc[first_pos][[*by, *(arg.get("keep_first") or [])]].reset_index(drop=True)
+        agg[var] = value[groups]
         need = d.get("require_count") or arg.get("require_count")
         if need:
-            short = agg["__n"] != need
+            short = n[groups] != need
             if short.any():
                 ctx.log.add_rows("info", "adam", log_source(ctx),
                                  f"group without exactly {need} non-missing {var}; no summary record",
-                                 agg.loc[short, by[min(1, len(by) - 1)]], field=var, values=agg.loc[short, "__n"], target=ctx.domain)
-            agg = agg[~short]
-        if arg.get("keep_first"):
-            first = g[arg["keep_first"]].first().reset_index()
-            agg = agg.merge(first, on=by, how="left")
-        agg[var] = agg.pop("__value").astype("float64")
-        agg = agg.drop(columns="__n")
-        for name, value in d["set_values_to"].items():
-            agg[name] = compute(ctx, agg, {name: value})[name].to_numpy()
+                                 agg.loc[short, by[min(1, len(by) - 1)]], field=var, values=pd.Series(n[groups][short]),
+                                 target=ctx.domain)
+            agg = agg[~short].reset_index(drop=True)
+        for name, value_expr in d["set_values_to"].items():
+            agg[name] = compute(ctx, agg, {name: value_expr})[name].to_numpy()
         pieces.append(agg)
     return pd.concat([frame, *pieces], ignore_index=True)
 

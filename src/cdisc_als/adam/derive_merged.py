@@ -31,6 +31,7 @@ from cdisc_als.adam.common import (
     log_source,
     mask,
     new_var_map,
+    parse_order,
     pick,
     require_columns,
 )
@@ -227,6 +228,10 @@ def derive_vars_extreme_event(ctx: Context, frame: pd.DataFrame, arg: dict) -> p
                 vals[c] = as_datetime(vals[c])
         piece = pd.concat([src[by].reset_index(drop=True), vals.reset_index(drop=True)], axis=1)
         piece["event_nr"] = float(i)
+        order = arg.get("order") or ["event_nr"]
+        if all(c in piece.columns for c in parse_order(order)[0]):
+            # the extreme of each source's extremes is the overall extreme: keep one per group
+            piece = pick(piece, by, order, arg["mode"])
         pieces.append(piece)
     new_vars = arg["new_vars"]
     if pieces:

@@ -22,6 +22,7 @@ from cdisc_als.adam.common import (
     add_columns,
     as_datetime,
     get_frame,
+    left_join,
     require_columns,
 )
 from cdisc_als.errors import SpecError
@@ -53,21 +54,35 @@ def derive_vars_period(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     periods = sorted(m.group(1) for c in adsl.columns if (m := pattern.match(c)))
     if not periods:
         raise SpecError(ctx.spec_file, ctx.where, f"dataset {arg['dataset_adsl']} has no period start variables {arg['start']}")
-    long = []
-    for xx in periods:  # loop over period numbers (columns), not over records
-        cols = {"__sdt": arg["start"].replace("{xx}", xx), "__edt": arg["end"].replace("{xx}", xx)}
-        cols.update({k: v.replace("{xx}", xx) for k, v in arg["new_vars"].items()})
-        part = adsl[by].copy()
-        for new, src in cols.items():
-            part[new] = adsl[src].to_numpy() if src in adsl.columns else None
-        part[arg["period_var"]] = float(int(xx))
-        long.append(part)
-    per = pd.concat(long, ignore_index=True)
-    per["__sdt"], per["__edt"] = as_datetime(per["__sdt"]), as_datetime(per["__edt"])
-    work = frame[by].reset_index(drop=True).assign(__rid=np.arange(len(frame)), __d=as_datetime(frame[arg["date"]]).dt.normalize().to_numpy())
-    j = work.merge(per, on=by, how="inner")
-    inside = (j["__d"] >= j["__sdt"]) & (j["__edt"].isna() | (j["__d"] <= j["__edt"]))
-    j = j[inside.fillna(False)].sort_values(["__rid", arg["period_var"]]).drop_duplicates("__rid")
-    newcols = [arg["period_var"], *arg["new_vars"]]
-    pos = pd.DataFrame({"__rid": np.arange(len(frame))}).merge(j[["__rid", *newcols]], on="__rid", how="left")
-    return add_columns(frame, {c: pos[c].to_numpy() for c in newcols})
+    # one key-only join of the subject's period columns, then one vectorized test per period
+    # (a loop over the few periods, not over records); the first period that contains the date wins
+    wanted = {}
+    for xx in periods:
+        wanted[f"__sdt{xx}"] = arg["start"].replace("{xx}", xx)
+        wanted[f"__edt{xx}"] = arg["end"].replace("{xx}", xx)
+        for new, src in arg["new_vars"].items():
+            wanted[f"__{new}{xx}"] = src.replace("{xx}", xx)
+    per = adsl[by].copy()
+    for col, src in wanted.items():
+        per[col] = adsl[src].to_numpy() if src in adsl.columns else None
+    per = per.drop_duplicates(by)
+    joined = left_join(frame[by], per, by)
+    d = as_datetime(frame[arg["date"]]).dt.normalize().to_numpy()
+    n = len(frame)
+    period = np.full(n, np.nan)
+    found = np.zeros(n, dtype=bool)
+    values = {new: np.full(n, None, dtype=object) for new in arg["new_vars"]}
+    for xx in periods:
+        sdt = as_datetime(joined[f"__sdt{xx}"]).to_numpy()
+        edt = as_datetime(joined[f"__edt{xx}"]).to_numpy()
+        inside = ~found & ~np.isnat(d) & ~np.isnat(sdt) & (d >= sdt) & (np.isnat(edt) | (d <= edt))
+        period[inside] = float(int(xx))
+        for new in arg["new_vars"]:
+            values[new][inside] = joined[f"__{new}{xx}"].to_numpy()[inside]
+        found |= inside
+    cols = {arg["period_var"]: period}
+    for new, vals in values.items():
+        kind = pd.api.types.infer_dtype(vals[found], skipna=True) if found.any() else "empty"
+        numeric = kind in ("integer", "floating", "mixed-integer-float", "decimal")
+        cols[new] = pd.to_numeric(pd.Series(vals), errors="coerce").to_numpy(dtype="float64") if numeric else vals
+    return add_columns(frame, cols)
