@@ -366,14 +366,17 @@ def test_pr_vs_cm_mh(sdtm):
         (S3, 1, "RILUZOLE", 100, "mg", "ORAL", "2011-06-01", None, "ONGOING", "SCREENING"),
         (S4, 1, "RILUZOLE", 100, "mg", "ORAL", "2011-05-25", -341, "ONGOING", "SCREENING"),
     ]
-    mh = ["USUBJID", "MHSEQ", "MHTERM", "MHCAT", "MHEVDTYP", "MHSTDTC"]
+    mh = ["USUBJID", "MHSEQ", "MHTERM", "MHCAT", "MHEVDTYP", "MHSTDTC", "MHSTDY"]
     als = "AMYOTROPHIC LATERAL SCLEROSIS"
     assert rows(sdtm["MH"], mh) == [
-        (S1, 1, als, "DISEASE UNDER STUDY", "SYMPTOM ONSET", "2010-10"),
-        (S2, 1, als, "DISEASE UNDER STUDY", "SYMPTOM ONSET", "2011-01-18"),
-        (S3, 1, als, "DISEASE UNDER STUDY", "SYMPTOM ONSET", "2010"),
-        (S4, 1, als, "DISEASE UNDER STUDY", "SYMPTOM ONSET", "2010-11"),
+        (S1, 1, als, "DISEASE UNDER STUDY", "SYMPTOM ONSET", "2010-10", None),
+        # 18 JAN 2011 is 365 + 31 + 29 + 23 = 448 days before day 1 (10 APR 2012): no day 0
+        (S2, 1, als, "DISEASE UNDER STUDY", "SYMPTOM ONSET", "2011-01-18", -448),
+        (S3, 1, als, "DISEASE UNDER STUDY", "SYMPTOM ONSET", "2010", None),
+        (S4, 1, als, "DISEASE UNDER STUDY", "SYMPTOM ONSET", "2010-11", None),
     ]
+    assert [v.name for v in sdtm["MH"].variables].index("MHSTDY") == [
+        v.name for v in sdtm["MH"].variables].index("MHSTDTC") + 1
     supp = {(r[0], r[1]): r[2] for r in rows(sdtm["SUPPMH"], ["USUBJID", "QNAM", "QVAL"])}
     assert len(supp) == 16
     assert supp[(S3, "ELESCOR")] == "PROBABLE LABORATORY-SUPPORTED" and supp[(S3, "FAMALS")] == "Y"

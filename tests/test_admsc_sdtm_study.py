@@ -150,6 +150,37 @@ def test_subject_elements_are_contiguous(generated):
     assert first_two.loc[treated, 2].isin(["PBO", "D1", "D2", "D4"]).all()
 
 
+def test_visitnum_unique_per_subject_in_sv(generated):
+    """SV has one record per subject and visit (SDTMIG 3.4 SV keys), unscheduled visits included."""
+    _, sdtm, _ = generated
+    sv = sdtm["SV"].data
+    assert not sv.duplicated(["USUBJID", "VISITNUM"]).any()
+    uns = sv[sv["SVUPDES"].notna()]
+    assert ((uns["VISITNUM"] * 100).round() % 100 != 0).all()  # x.01, x.02 ...
+
+
+def test_deaths_consistent_across_dm_ds_ae(generated):
+    """Every death of death.csv is DTHFL/DTHDTC in DM and a DEATH disposition on the same date;
+    every fatal AE belongs to a dead subject and ends on the death date. Deaths from ALS
+    progression without a fatal AE are kept as collected (docs/trial-design.md)."""
+    raw, sdtm, _ = generated
+    death = _raw(raw, "death")
+    dead = set("ADMSC-ALS-" + death["SUBJID"])
+    dm = sdtm["DM"].data.set_index("USUBJID")
+    assert set(dm.index[dm["DTHFL"] == "Y"]) == dead
+    assert dm.loc[list(dead), "DTHDTC"].notna().all()
+    ds = sdtm["DS"].data
+    ds_death = ds[ds["DSDECOD"] == "DEATH"].set_index("USUBJID")
+    assert set(ds_death.index) == dead and ds_death.index.is_unique
+    assert (ds_death["DSSTDTC"] == dm.loc[ds_death.index, "DTHDTC"]).all()
+    ae = sdtm["AE"].data
+    fatal = ae[ae["AEOUT"] == "FATAL"]
+    assert set(fatal["USUBJID"]) <= dead
+    assert (fatal["AESDTH"] == "Y").all() and (fatal["AESER"] == "Y").all()
+    assert (fatal["AEENDTC"].to_numpy() == dm.loc[fatal["USUBJID"], "DTHDTC"].to_numpy()).all()
+    assert ((ae["AESDTH"] == "Y") == (ae["AEOUT"] == "FATAL")).all()
+
+
 def test_every_generated_defect_is_logged_with_file_and_row(repo_root, tmp_path):
     synth = pytest.importorskip("cdisc_als.synth")
     study = load_study(repo_root / "mappings" / "admsc-als")

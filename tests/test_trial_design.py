@@ -155,6 +155,16 @@ def test_ts_coded_values_from_ct(config, ct):
     assert pd.isna(by.loc["SENDTC", "TSVAL"]) and by.loc["SENDTC", "TSVALNF"] == "NI"
     assert pd.isna(by.loc["SENDTC", "TSVCDREF"])
     assert (by.loc["REGID", "TSVAL"], by.loc["REGID", "TSVCDREF"]) == ("2011-006254-85", "EudraCT")
+    # every TSVCDREF is a DICTNAM term: CDISC CT, SNOMED, ISO 3166 are CDISC terms; ISO 8601 and
+    # EudraCT are the declared sponsor extension (specs/ct/sponsor/dictnam-extension.yaml)
+    dictnam = ct.codelist("DICTNAM")
+    assert set(ts["TSVCDREF"].dropna()) == {"CDISC CT", "SNOMED", "ISO 3166", "ISO 8601", "EudraCT"}
+    assert set(ts["TSVCDREF"].dropna()) <= set(dictnam.values)
+    assert set(dictnam.extended_values) == {"ISO 8601", "EudraCT"}
+    # the FDA TCG parameters of the intervention: model, type, pharmacologic class
+    assert (by.loc["INTTYPE", "TSVAL"], by.loc["INTTYPE", "TSVALCD"]) == ("BIOLOGIC", "C307")
+    assert pd.isna(by.loc["PCLAS", "TSVAL"]) and by.loc["PCLAS", "TSVALNF"] == "NA"
+    assert pd.isna(by.loc["PCLAS", "TSVCDREF"])
     assert by.loc["TITLE", "TSVAL"].endswith("(EudraCT 2011-006254-85)")
     dose = ts[ts["TSPARMCD"] == "DOSE"]
     assert _records(dose, ["TSSEQ", "TSGRPID", "TSVAL"]) == [(1, "PBO", "0"), (2, "D1", "1"), (3, "D2", "2"), (4, "D4", "4")]
@@ -281,6 +291,30 @@ def test_sv_from_visit_dated_records(study):
     ]
 
 
+def test_two_unscheduled_visits_on_one_day_get_two_visitnums(study):
+    """Regression (10,000-subject study, ADMSC-ALS-01-1680): the EDC export had two UNS forms
+    (UNSNUM 2 and 3) dated the same day after MONTH 9 (VISITNUM 11); both were numbered 11.01,
+    a duplicate VISITNUM in SV. With `instance: UNSNUM` they are two visits, 11.01 and 11.02
+    (date order, then instance order); without it, one date is still one visit (QS-style)."""
+    raw = pd.DataFrame({
+        "USUBJID": ["S1"] * 6 + ["S2"],
+        "FOLDER": ["M9", "UNS", "UNS", "UNS", "M12", "UNS", "UNS"],
+        "UNSNUM": [None, "3", "2", "1", None, "4", "1"],
+        "DTC": ["2013-11-15", "2014-01-06", "2014-01-06", "2013-12-01", "2014-02-11", "2014-03-01", "2014-01-06"],
+        "__row__": range(1, 8),
+    })
+    arg = {"from": "FOLDER", "date": "DTC", "instance": "UNSNUM"}
+    num = REGISTRY["visit"].func(Context(study=study, log=ConversionLog(), target="VISITNUM"), raw, arg)
+    # S1 after MONTH 9 (11): 01 DEC (UNSNUM 1) 11.01, 06 JAN UNSNUM 2 11.02, 06 JAN UNSNUM 3 11.03;
+    # after MONTH 12 (12): 12.01. S2 has no planned visit: 0.01.
+    assert num.tolist() == [11, 11.03, 11.02, 11.01, 12, 12.01, 0.01]
+    names = REGISTRY["visit"].func(Context(study=study, log=ConversionLog(), target="VISIT"), raw, arg)
+    assert names.tolist()[1:4] == ["UNSCHEDULED 11.03", "UNSCHEDULED 11.02", "UNSCHEDULED 11.01"]
+    same_day = REGISTRY["visit"].func(Context(study=study, log=ConversionLog(), target="VISITNUM"), raw,
+                                      {"from": "FOLDER", "date": "DTC"})
+    assert same_day.tolist() == [11, 11.02, 11.02, 11.01, 12, 12.01, 0.01]
+
+
 # --------------------------------------------------------------------------- arms
 def test_arm_code_and_actual_arm(study):
     frame = pd.DataFrame({"SUBJID": ["A", "B", "C", "D", "E"],
@@ -327,6 +361,30 @@ def test_element_epoch_places_partial_dates_inside_one_element(study):
                             "BLINDED TREATMENT"]
     strict = REGISTRY["element_epoch"].func(ctx, frame, {"date": "AESTDTC", "se": "SE", "partial": False})
     assert strict.tolist() == [None, None, None, None, "SCREENING", "BLINDED TREATMENT"]
+
+
+def test_element_epoch_partial_start_bounded_by_the_end_date(study):
+    """A partial AE start cannot be later than the AE's own end (logic, not imputation)."""
+    se = pd.DataFrame({
+        "USUBJID": ["S1", "S1", "S1"],
+        "EPOCH": ["SCREENING", "BLINDED TREATMENT", "CONTINUATION TREATMENT"],
+        "SESTDTC": ["2012-03-01", "2012-04-10T10:00", "2012-10-07T11:00"],
+        "SEENDTC": ["2012-04-10T10:00", "2012-10-07T11:00", "2013-04-05"],
+    })
+    frame = pd.DataFrame({"USUBJID": ["S1"] * 6,
+                          "AESTDTC": ["2012-10", "2012-10", "2012-10", "2012-10", "2013", "2013-04"],
+                          "AEENDTC": ["2012-10-05", "2012-10-20", "2012-09-20", "2012-10", "2013-03-10",
+                                      "2013-04-05T09:00"]})
+    got = REGISTRY["element_epoch"].func(_ctx(study, SE=se), frame,
+                                         {"date": "AESTDTC", "se": "SE", "not_after": "AEENDTC"})
+    assert got.tolist() == [
+        "BLINDED TREATMENT",       # 1-5 Oct 2012: before the 7 Oct transition
+        None,                      # 1-20 Oct still straddles it
+        None,                      # end before the start month (inconsistent): no narrowing
+        None,                      # partial end: no bound
+        "CONTINUATION TREATMENT",  # 1 Jan - 10 Mar 2013
+        "CONTINUATION TREATMENT",  # 1-5 Apr 2013: the last element includes its end day
+    ]
 
 
 def test_actual_arm_logs_an_unmapped_dose_with_its_row(study):

@@ -395,12 +395,13 @@ _ELEMENT_EPOCH_SCHEMA = {
         "same_day": {"type": "string", "allowed": ["next", "previous"]},
         "partial": {"type": "boolean"},
         "key": {"type": "string"},
+        "not_after": {"type": "string"},
     },
 }
 
 
 @operation("element_epoch", schema=_ELEMENT_EPOCH_SCHEMA,
-           inputs=lambda a: [a.get("key", "USUBJID"), a["date"]])
+           inputs=lambda a: [a.get("key", "USUBJID"), a["date"]] + ([a["not_after"]] if a.get("not_after") else []))
 def op_element_epoch(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> pd.Series:
     """EPOCH from SE with times and partial dates (see ``epoch_of``).
 
@@ -409,16 +410,33 @@ def op_element_epoch(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> 
     where a date-only record on a transition day goes, and with ``partial: true`` (default)
     places a partial date when every day it may stand for lies in the same element
     (``2013-03`` inside one element -> that epoch; straddling two -> null).
-    Example: ``EPOCH: {element_epoch: {date: AESTDTC, se: SE}}``.
+    ``not_after`` names a column whose complete date the partial date cannot be later than (the
+    record's own end, e.g. AEENDTC: an AE known only as ``2013-10`` that ended on 2013-10-16
+    started between 2013-10-01 and 2013-10-16). It narrows the range, it imputes nothing: the
+    epoch is still given only when every possible day lies in one element.
+    Example: ``EPOCH: {element_epoch: {date: AESTDTC, se: SE, not_after: AEENDTC}}``.
     """
     key = arg.get("key", "USUBJID")
     se = _frame(ctx, arg.get("se", "SE"))
     same_day = arg.get("same_day", "next")
     if not arg.get("partial", True):
         return epoch_of(se, frame[key], frame[arg["date"]], same_day)
+    dates = frame[arg["date"]].astype("string")
+    if arg.get("not_after"):
+        bound = frame[arg["not_after"]].astype("string")
+        bound = bound.str.slice(0, 10).where(complete_date(bound))
+        dates = dates.fillna("") + "|" + bound.fillna("")
 
-    def compute(keys: pd.Series, dates: pd.Series) -> pd.Series:
+    def compute(keys: pd.Series, values: pd.Series) -> pd.Series:
+        if arg.get("not_after"):
+            parts = values.str.split("|", n=1, expand=True)
+            dates, bound = parts[0].replace("", pd.NA), parts[1].replace("", pd.NA)
+        else:
+            dates, bound = values, pd.Series(pd.NA, index=values.index, dtype="string")
         lo, hi = partial_bounds(dates)
+        # the end bound narrows the last possible day (when consistent with the first one)
+        narrow = bound.notna() & lo.notna() & (bound >= lo).fillna(False) & (bound < hi).fillna(False)
+        hi = hi.where(~narrow, bound)
         full = complete_date(dates)
         # a complete date/time keeps its own precision (times compared)
         exact = epoch_of(se, keys, dates.where(full), same_day)
@@ -427,7 +445,7 @@ def op_element_epoch(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> 
         agree = first.notna() & (first == last)
         return exact.where(full, first.where(agree))
 
-    return per_unique(frame[key], frame[arg["date"]], compute)
+    return per_unique(frame[key], dates, compute)
 
 
 # --------------------------------------------------------------------------- SV

@@ -11,7 +11,11 @@ The visit map lives in ``study.yaml`` so that every domain of a study uses the s
 ``visitdy`` (planned study day) feeds VISITDY. Unplanned visits whose name carries their number
 ("Unscheduled 8.2") are read with ``design.unscheduled_pattern``, a regex with a ``(?P<num>...)``
 group; VISIT is then the name in upper case. Any other unplanned visit gets the number of the last planned visit before it plus .01, .02, ... (in date
-order within the subject) and VISIT ``UNSCHEDULED x.yy``, the common SDTM convention.
+order within the subject) and VISIT ``UNSCHEDULED x.yy``, the common SDTM convention. By
+default one unplanned visit is one date (all records of that date share its number, as in a
+findings domain); ``instance`` names the form's own instance number of the unplanned visit
+(e.g. the EDC repeat number UNSNUM), so that two unplanned visits on the same day stay two
+visits (x.01, x.02 in date, then instance order) instead of one VISITNUM given twice.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ VISIT_SCHEMA = {
                 "value": {"type": "string", "allowed": ["VISIT", "VISITNUM", "VISITDY"]},
                 "date": COLUMN,
                 "by": COLUMN,
+                "instance": COLUMN,
             },
         },
     ]
@@ -46,7 +51,7 @@ VISIT_SCHEMA = {
 def _visit_inputs(arg: Any) -> list[str]:
     if isinstance(arg, str):
         return [arg]
-    return [arg["from"]] + ([arg["date"]] if arg.get("date") else [])
+    return [arg["from"]] + [arg[k] for k in ("date", "instance") if arg.get(k)]
 
 
 def visit_table(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
@@ -104,16 +109,22 @@ def visit(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.Series:
         work = work.sort_values(["by", "d", "row", "pos"], kind="mergesort", na_position="last")
         filled = work.groupby("by", sort=False)["num"].ffill()
         base = filled.groupby(work["by"], sort=False).cummax().fillna(0)
-        # one unplanned visit = one date (or, undated, one record)
+        # one unplanned visit = one date (or, undated, one record); with `instance`, one
+        # (date, instance) pair, so two unplanned visits on one day get two numbers
         dnum = work["d"].to_numpy().astype("datetime64[ns]").astype("int64")
         key = np.where(work["d"].isna().to_numpy(), -(work["row"].to_numpy().astype("int64") + 1), dnum)
-        rank = (
-            work.assign(base=base, key=key)[work["unp"]]
-            .groupby(["by", "base"], sort=False)["key"]
-            .rank(method="dense")
-        )
-        unum = (base[work["unp"]] + rank * 0.01).round(2)
-        unum.index = work.index[work["unp"]]
+        if arg.get("instance"):
+            inst = _instance_codes(frame[arg["instance"]])[work["pos"].to_numpy()]
+            key = np.where(work["d"].isna().to_numpy() & (inst >= 0), np.iinfo(np.int64).min, key)
+        else:
+            inst = np.zeros(len(work), dtype=np.int64)
+        unp = work["unp"].to_numpy()
+        u = pd.DataFrame({"by": work["by"].to_numpy(), "base": base.to_numpy(), "key": key, "inst": inst}, index=work.index)[unp]
+        u = u.sort_values(["by", "base", "key", "inst"], kind="mergesort")
+        first = u[["by", "base"]].ne(u[["by", "base"]].shift()).any(axis=1)
+        new = first | u[["key", "inst"]].ne(u[["key", "inst"]].shift()).any(axis=1)
+        rank = new.astype("int64").groupby(first.cumsum()).cumsum()
+        unum = (u["base"] + rank * 0.01).round(2)
         unum = unum.sort_index()
         pos = work.loc[unum.index, "pos"].to_numpy()
         num = num.copy()
@@ -122,6 +133,15 @@ def visit(ctx: Context, frame: pd.DataFrame, arg: Any) -> pd.Series:
         labels = "UNSCHEDULED " + pd.Series(unum.to_numpy()).map("{:.2f}".format)
         name.iloc[pos] = labels.to_numpy()
     return num.astype(float) if want == "VISITNUM" else name.astype("object").where(name.notna(), None)
+
+
+def _instance_codes(values: pd.Series) -> np.ndarray:
+    """Order codes of an unplanned visit's instance number (numeric order when the values are
+    numbers, else text order); -1 where blank."""
+    t = text(values)
+    n = pd.to_numeric(t, errors="coerce")
+    ordered = n if n.notna().sum() == t.notna().sum() else t
+    return pd.Series(pd.factorize(ordered, sort=True)[0], index=values.index).to_numpy(dtype=np.int64)
 
 
 EPOCH_SCHEMA = {
