@@ -195,7 +195,7 @@ def build_dataset(spec: AdamSpec, frame: pd.DataFrame, lineage: Lineage, labels:
         a = attrs.get(name, {})
         sv = std_vars.get(name)
         values = frame[name].to_numpy()
-        s = pd.Series(values if order is None else values[order])
+        s = pd.Series(values.copy() if order is None else values[order])  # fresh arrays, never views
         columns[name] = s
         kind = _object_kind(s) if s.dtype == object else None
         if pd.api.types.is_datetime64_any_dtype(s):
@@ -233,7 +233,9 @@ def build_dataset(spec: AdamSpec, frame: pd.DataFrame, lineage: Lineage, labels:
         )
     return Dataset(
         name=spec.dataset,
-        data=pd.DataFrame(columns) if columns else pd.DataFrame(index=range(len(frame))),
+        # from numpy arrays without copying or consolidating (a 2-D object block of millions of
+        # rows would be copied again for nothing): the columns are already fresh arrays
+        data=pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, copy=False) if columns else pd.DataFrame(index=range(len(frame))),
         label=spec.label or (meta.label if meta else ""),
         variables=variables,
         cls=spec.cls or (meta.cls if meta else None),
