@@ -20,6 +20,7 @@ Day arithmetic used below (2012 is a leap year, 29 Feb is before every day 1 her
 from __future__ import annotations
 
 import math
+import shutil
 
 import pytest
 
@@ -69,15 +70,18 @@ def test_domains_and_log(run):
     datasets, log = run
     assert sorted(datasets) == sorted([
         "DM", "SUPPDM", "AE", "SUPPAE", "EX", "SUPPEX", "QS", "DS", "SV", "SE", "PR", "SUPPPR", "VS",
-        "CM", "MH", "SUPPMH", "TA", "TE", "TV", "TI", "TS",
+        "CM", "MH", "SUPPMH", "IE", "TA", "TE", "TV", "TI", "TS",
     ])
     frame = log.frame()
     # only the intended exclusions of the forms DS reads twice: eligible subjects' consent rows
-    # (screen failures only) and disposition rows other than the end of period 2 (extension choice)
+    # (screen failures only) and disposition rows other than the end of period 2 (extension choice);
+    # IE leaves out the same eligible subjects' consent rows (IE holds criteria not met only)
     assert (frame["severity"] != "info").sum() == 0, frame.to_string()
-    got = sorted(zip(frame["source"], frame["row"].astype(int), strict=True))
-    assert got == [("consent.csv", 1), ("consent.csv", 2), ("consent.csv", 4),
-                   ("disposition.csv", 1), ("disposition.csv", 3), ("disposition.csv", 5), ("disposition.csv", 6)]
+    got = sorted(zip(frame["stage"], frame["source"], frame["row"].astype(int), strict=True))
+    assert got == [("sdtm:DS", "consent.csv", 1), ("sdtm:DS", "consent.csv", 2), ("sdtm:DS", "consent.csv", 4),
+                   ("sdtm:DS", "disposition.csv", 1), ("sdtm:DS", "disposition.csv", 3),
+                   ("sdtm:DS", "disposition.csv", 5), ("sdtm:DS", "disposition.csv", 6),
+                   ("sdtm:IE", "consent.csv", 1), ("sdtm:IE", "consent.csv", 2), ("sdtm:IE", "consent.csv", 4)]
     for ds in datasets.values():
         assert set(ds.data["STUDYID"]) == {"ADMSC-ALS"}
 
@@ -381,6 +385,34 @@ def test_pr_vs_cm_mh(sdtm):
     assert len(supp) == 16
     assert supp[(S3, "ELESCOR")] == "PROBABLE LABORATORY-SUPPORTED" and supp[(S3, "FAMALS")] == "Y"
     assert supp[(S4, "ALSONSIT")] == "BULBAR" and supp[(S2, "MHDIAGDT")] == "2011-09-02"
+
+
+def test_ie_criteria_not_met(sdtm):
+    """SDTMIG 3.4 IE: one record per criterion not met, eligible subjects absent. 01-003 failed
+    inclusion criterion INCL03 (consent.csv) at screening on 19 MAR 2012; IETEST/IECAT as in
+    study.yaml design.criteria (= TI); an inclusion criterion not met reads N."""
+    cols = ["USUBJID", "IESEQ", "IETESTCD", "IETEST", "IECAT", "IEORRES", "IESTRESC", "VISITNUM", "VISIT",
+            "EPOCH", "IEDTC"]
+    assert rows(sdtm["IE"], cols) == [
+        (S3, 1, "INCL03", "Forced vital capacity >= 50% of predicted", "INCLUSION", "N", "N", 1, "SCREENING",
+         SC, "2012-03-19"),
+    ]
+    ti = sdtm["TI"].data.set_index("IETESTCD")
+    assert ti.loc["INCL03", "IETEST"] == "Forced vital capacity >= 50% of predicted"
+    # no RFSTDTC for a screen failure: IEDY would be null everywhere, so the Perm variable is dropped
+    assert "IEDY" not in sdtm["IE"].data.columns
+
+
+def test_ie_unknown_criterion_is_an_error_naming_the_row(repo_root, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(repo_root / "tests" / "data" / "admsc_tiny_raw", raw)
+    consent = (raw / "consent.csv").read_text().replace("N,INCLUSION,INCL03,", "N,INCLUSION,INCL99,")
+    (raw / "consent.csv").write_text(consent)
+    log = ConversionLog()
+    map_study(load_study(repo_root / "mappings" / "admsc-als"), raw, log)
+    frame = log.frame()
+    err = frame[(frame["severity"] == "error") & (frame["field"] == "IETEST")]
+    assert err[["source", "row"]].astype(str).values.tolist() == [["consent.csv", "3"]]
 
 
 def test_trial_design_domains(sdtm):
