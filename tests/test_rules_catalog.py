@@ -364,7 +364,7 @@ CASES: dict[str, tuple[dict, dict]] = {
     "GEN098": ({"AE": {"AELNKGRP": ["1"]}}, {"AE": {"AELNKGRP": ["1"]}, "QS": {"QSLNKGRP": ["1"]}}),
     "EX002": ({"EX": {"EXVAMT": [1]}, "EC": {"ECTRT": ["D"]}}, {"EX": {"EXVAMT": [1]}}),
     "TS017": ({"TS": {"TSPARMCD": ["INTMODEL", "INTTYPE"], "TSVAL": ["PARALLEL", "TREATMENT"]}},
-              {"TS": {"TSPARMCD": ["INTMODEL", "INTTYPE", "PCLASS"], "TSVAL": ["PARALLEL", "TREATMENT", "X"]}}),
+              {"TS": {"TSPARMCD": ["INTMODEL", "INTTYPE", "PCLAS"], "TSVAL": ["PARALLEL", "TREATMENT", "X"]}}),
     "DM053": ({"DD": {"DDTESTCD": ["PRCDTH"]}}, {"DD": {"DDTESTCD": ["PRCDTH"]}, "DM": {"DTHFL": ["Y"]}}),
     "AD040": ({"ADVS": {"PARAMCD": ["A"], "ABLFL": ["N"]}}, {"ADVS": {"PARAMCD": ["A", "A"], "ABLFL": ["Y", None], "ANL01FL": ["Y", "Y"]}}),
     "AD041": ({"ADSL": {"USUBJID": ["01", "02"], "TRT01P": ["A", "A"], "TRT01PN": [1, 2]}}, {"ADSL": {"USUBJID": ["01", "02"], "TRT01P": ["A", "B"], "TRT01PN": [1, 2]}}),
