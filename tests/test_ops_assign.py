@@ -67,7 +67,10 @@ def test_numeric_logs_text():
 
 def test_expr_and_coalesce():
     f = frame(A=["x", None, "z"], B=["1", "2", None], N=[1.0, 5.0, None])
-    assert list(expression(ctx(), f, "if_else(N > 2, 'HIGH', 'LOW')")) == ["LOW", "HIGH", "LOW"]
+    # Kleene logic (docs/spec-language.md "Expressions"): a null N gives a null condition, so null;
+    # the fourth argument says what a null condition gives
+    assert list(expression(ctx(), f, "if_else(N > 2, 'HIGH', 'LOW')")) == ["LOW", "HIGH", None]
+    assert list(expression(ctx(), f, "if_else(N > 2, 'HIGH', 'LOW', 'LOW')")) == ["LOW", "HIGH", "LOW"]
     assert list(expression(ctx(), f, "upper(A) + '-' + B")) == ["X-1", None, None]
     assert list(coalesce(ctx(), f, ["A", "B"])) == ["x", "2", "z"]
 

@@ -65,7 +65,8 @@ def test_reject_duplicates():
 def test_expression_language_is_safe_and_null_aware():
     f = pd.DataFrame({"A": ["x", None], "IT.B": [1.0, None], "N": ["5", "x"]})
     assert list(expr.condition("A == 'x'", f)) == [True, False]
-    assert list(expr.condition("not A == 'x'", f)) == [False, True]
+    assert list(expr.condition("not A == 'x'", f)) == [False, False]  # not (null == 'x') is null: dropped
+    assert list(expr.condition("isnull(A) or not A == 'x'", f)) == [False, True]
     assert list(expr.condition("IT.B >= 1", f)) == [True, False]
     assert list(expr.condition("N > 4", f)) == [True, False]
     assert expr.columns("isnull(IT.B) and `A` in ['x']") == ["IT.B", "A"]
