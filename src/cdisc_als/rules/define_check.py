@@ -6,7 +6,7 @@ checks are study-scope operators that compare those tables with the datasets' co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ from lxml import etree
 
 from cdisc_als.errors import DataError
 from cdisc_als.rules.context import Context, NotApplicable
+from cdisc_als.rules.define_values import parse_value_level  # also registers operators
 from cdisc_als.rules.operators import HIT_COLUMNS, hits, operator
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
@@ -29,6 +30,7 @@ class DefineDoc:
     datasets: pd.DataFrame  # name, oid
     variables: pd.DataFrame  # dataset, name, datatype, length, codelist_oid
     codelists: dict[str, set[str]]  # oid -> coded values
+    value_level: list = field(default_factory=list)  # define_values.ValueItem, one per value-level ItemDef
 
 
 def load_define(path: Path) -> DefineDoc:
@@ -77,6 +79,7 @@ def load_define(path: Path) -> DefineDoc:
         pd.DataFrame(ds_rows, columns=["name", "oid"]),
         pd.DataFrame(var_rows, columns=["dataset", "name", "datatype", "length", "codelist_oid"]),
         codelists,
+        parse_value_level(root, ODM, DEF_NS),
     )
 
 
@@ -167,3 +170,28 @@ def op_define_codelists(ctx: Context, args: dict) -> pd.DataFrame:
             h.insert(0, "dataset", r.dataset)
             parts.append(h)
     return pd.concat(parts, ignore_index=True) if parts else _rows([])
+
+
+SCHEMA_DATASET = "DEFINE.XML"  # the "dataset" column of findings about the document itself
+
+
+@operator("define_schema", scope="study", unavailable={"type": "boolean"})
+def op_define_schema(ctx: Context, args: dict) -> pd.DataFrame:
+    """define.xml is valid against the Define-XML 2.1 XSD (found via CDISC_REFERENCE_DIR).
+
+    With ``unavailable: true`` the rule instead reports (once) that no schema was available, so
+    a report never implies a schema check that did not happen.
+    """
+    doc = _need(ctx)
+    from cdisc_als.define.schema import validate_define
+
+    res = validate_define(doc.path)
+    if args.get("unavailable"):
+        if res.available:
+            return _rows([])
+        return _rows([{"dataset": SCHEMA_DATASET, "row": pd.NA, "variable": None, "value": "no schema",
+                       "expected": res.message}])  # fmt: skip
+    if not res.available:
+        raise NotApplicable("no Define-XML schema")
+    return _rows([{"dataset": SCHEMA_DATASET, "row": pd.NA, "variable": None, "value": e[:500],
+                   "expected": "valid against Define-XML 2.1 schema"} for e in res.errors])  # fmt: skip
