@@ -108,7 +108,8 @@ def test_adtte_event_and_censored(tiny):
 
 def test_adqsals_total_change_and_slope(tiny):
     q = tiny[0]["ADQSALS"].data
-    tot = q[(q["USUBJID"] == S1) & (q["PARAMCD"] == "ALSFRTOT")].sort_values("ADT")
+    observed = q[q["DTYPE"].isna()]
+    tot = observed[(observed["USUBJID"] == S1) & (observed["PARAMCD"] == "ALSFRTOT")].sort_values("ADT")
     assert tot["AVAL"].tolist() == [40.0, 39.0, 38.0, 35.0]  # the CRF's own totals (ALSFRSTO)
     assert tot["ADY"].tolist() == [-28.0, 92.0, 181.0, 361.0]
     # windows: target day 1 + round(30.4375 m): M3 92 (78-107), M6 184 (154-199), M12 366 (321-412)
@@ -120,11 +121,35 @@ def test_adqsals_total_change_and_slope(tiny):
     assert tot["PCHG"].iloc[-1] == -12.5
     bulb = q[(q["USUBJID"] == S1) & (q["PARAMCD"] == "ALSFBULB")].sort_values("ADT")["AVAL"].tolist()
     assert bulb == [11.0, 11.0, 10.0, 10.0]  # speech + salivation + swallowing
-    gastro = q[(q["USUBJID"] == S4) & (q["PARAMCD"] == "ALSFRTOT")].sort_values("ADT")["AVAL"].tolist()
+    gastro = observed[(observed["USUBJID"] == S4) & (observed["PARAMCD"] == "ALSFRTOT")].sort_values("ADT")["AVAL"].tolist()
     assert gastro == [32.0, 31.0, 28.0, 23.0]  # item 5b at month 3 counts as item 5
     slope = q[(q["USUBJID"] == S1) & (q["PARAMCD"] == "ALSFSLP")]["AVAL"]
     expected = np.polyfit(np.array([-28, 92, 181, 361]) / 30.4375, [40, 39, 38, 35], 1)[0]
     assert slope.tolist() == [pytest.approx(expected)]
+
+
+def test_adqsals_locf_records_of_the_total(tiny):
+    """LOCF over the scheduled visits MONTH 1-12 (the spec's rule), worked out from the tiny set:
+    01-001 has totals at baseline (40), month 3 (39), month 6 (38), month 12 (35) and completes on
+    28 MAR 2013: months 1, 2 carry 40, month 4 carries 39, months 7, 8, 9 carry 38. 01-004 has
+    totals at baseline, months 1-3 and dies on 15 AUG 2012; month 4's target date is day 123 =
+    30 APR 2012 + 122 days = 30 AUG 2012, after the death: no LOCF record at all."""
+    q = tiny[0]["ADQSALS"].data
+    locf = q[q["DTYPE"] == "LOCF"]
+    assert set(locf["PARAMCD"]) == {"ALSFRTOT"}
+    s1 = locf[locf["USUBJID"] == S1].sort_values("AVISITN")
+    assert s1["AVISIT"].tolist() == ["MONTH 1", "MONTH 2", "MONTH 4", "MONTH 7", "MONTH 8", "MONTH 9"]
+    assert s1["AVAL"].tolist() == [40.0, 40.0, 39.0, 38.0, 38.0, 38.0]
+    assert s1["CHG"].tolist() == [0.0, 0.0, -1.0, -2.0, -2.0, -2.0]  # BASE 40, derived after LOCF
+    assert s1["ANL01FL"].tolist() == ["Y"] * 6 and s1["ABLFL"].isna().all()
+    # the period of a LOCF record is that of its visit's target date: month 7 (2 APR 2012 + 213
+    # days = 1 NOV 2012) is in period 2 (from 30 SEP 2012), though the carried month-6 value is not
+    assert s1["APERIOD"].tolist() == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    assert S4 not in set(locf["USUBJID"])
+    tot = q[q["PARAMCD"] == "ALSFRTOT"]
+    assert not tot[tot["ANL01FL"] == "Y"].duplicated(["USUBJID", "AVISITN"]).any()
+    # the slope uses observed totals only (the hand-checked value above is unchanged)
+    assert q.loc[q["PARAMCD"] == "ALSFSLP", "DTYPE"].isna().all()
 
 
 @pytest.mark.slow
@@ -167,6 +192,20 @@ def test_forty_subject_study_invariants(repo_root, tmp_path):
     days = (end - start.reindex(subj)).dt.days + 1
     direct = lifelines.KaplanMeierFitter().fit(days, event_observed=death.reindex(subj).notna())
     assert kmf.median_survival_time_ == direct.median_survival_time_
+    # LOCF records of the ALSFRS-R total: each carries the value of an observed total of the same
+    # subject on its ADT, at a scheduled visit of months 1-12 without an observed total, with a
+    # target date on/before death and end of study; one analysis record per visit
+    q = out["ADQSALS"].data
+    tot = q[q["PARAMCD"] == "ALSFRTOT"]
+    obs, locf = tot[tot["DTYPE"].isna()], tot[tot["DTYPE"] == "LOCF"]
+    assert len(locf) > 0 and set(locf["AVISITN"]) <= {1, 2, 3, 4, 6, 7, 8, 9, 12}
+    src = locf.merge(obs[["USUBJID", "ADT", "AVAL"]], on=["USUBJID", "ADT"], how="left", suffixes=("", "_OBS"))
+    assert (src["AVAL"] == src["AVAL_OBS"]).all()
+    assert locf.merge(obs[["USUBJID", "AVISITN"]], on=["USUBJID", "AVISITN"]).empty
+    stop = adsl.set_index("USUBJID")[["DTHDT", "EOSDT"]].min(axis=1)
+    target = locf["TRTSDT"] + pd.to_timedelta(locf["AWTARGET"] - 1, unit="D")
+    assert (target.to_numpy() <= stop.reindex(locf["USUBJID"]).to_numpy()).all()
+    assert not tot[tot["ANL01FL"] == "Y"].duplicated(["USUBJID", "AVISITN"]).any()
 
 
 def test_adqsmas_sum_of_grades(tiny):

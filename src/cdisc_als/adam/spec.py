@@ -193,7 +193,7 @@ def _parse_steps(path: Path, raw: list[Any], prefix: str) -> list[Step]:
     return steps
 
 
-EXPRESSION_KEYS = ("filter", "condition", "filter_add", "filter_join", "where", "date", "x", "start_date")
+EXPRESSION_KEYS = ("filter", "condition", "filter_add", "filter_join", "where", "date", "x", "start_date", "visit_date")
 EXPRESSION_MAPS = ("set_values_to", "new_vars", "missing_values")
 
 
