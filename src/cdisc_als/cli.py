@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cdisc_als import __version__
 from cdisc_als.errors import CdiscAlsError
@@ -34,6 +35,17 @@ OutOpt = Annotated[Path, typer.Option("--out", help="Folder to write into (creat
 FormatOpt = Annotated[
     str, typer.Option("--format", help="Output formats, comma separated: xpt, json, ndjson.")
 ]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress display or per-dataset lines (errors are still printed).")
+]
+TransliterateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--transliterate",
+        help="Write non-ASCII text as ASCII look-alikes (accents dropped, curly quotes made straight) "
+        "instead of refusing; without it a non-ASCII value stops the run, naming dataset, variable and row.",
+    ),
+]
 
 
 def guarded(func):
@@ -44,10 +56,13 @@ def guarded(func):
         try:
             return func(*args, **kwargs)
         except CdiscAlsError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            if "non-ASCII" in str(exc) and "transliterate" in kwargs:
+                console.print("hint: --transliterate writes ASCII look-alikes instead", highlight=False)
             raise typer.Exit(EXIT_CANNOT_RUN) from None
-        except FileNotFoundError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        except OSError as exc:  # missing, unreadable or unwritable file or folder
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) and str(exc.filename) not in str(exc) else ""
+            console.print(f"[bold red]error:[/] {escape(where + str(exc))}", highlight=False)
             raise typer.Exit(EXIT_CANNOT_RUN) from None
 
     return wrapper
@@ -103,11 +118,19 @@ def sdtm(
     out: OutOpt,
     raw: Annotated[Path, typer.Option("--raw", help="Folder of raw files (csv, parquet, xpt, sas7bdat).")],
     format: FormatOpt = "xpt",
+    transliterate: TransliterateOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Map raw data to SDTM datasets with the study's mapping specs."""
+    """Map raw data to SDTM datasets with the study's mapping specs; log in OUT/logs/.
+
+    Exit codes: 0 no errors in the conversion log; 1 errors in the log (datasets still written);
+    2 could not run (bad spec, missing raw file or column, value the writer refuses).
+    """
     from cdisc_als.pipeline import run_sdtm_stage
 
-    ok = run_sdtm_stage(study, raw, out, parse_formats(format), console)
+    ok = run_sdtm_stage(
+        study, raw, out, parse_formats(format), console, quiet=quiet, transliterate=transliterate
+    )
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
 
 
@@ -118,11 +141,18 @@ def adam(
     out: OutOpt,
     sdtm: Annotated[Path, typer.Option("--sdtm", help="Folder of SDTM datasets (xpt, json, parquet).")],
     format: FormatOpt = "xpt",
+    transliterate: TransliterateOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Derive ADaM datasets from SDTM with the study's ADaM specs."""
+    """Derive ADaM datasets from SDTM with the study's ADaM specs; log in OUT/logs/.
+
+    Exit codes: 0 no errors in the conversion log; 1 errors in the log; 2 could not run.
+    """
     from cdisc_als.pipeline import run_adam_stage
 
-    ok = run_adam_stage(study, sdtm, out, parse_formats(format), console)
+    ok = run_adam_stage(
+        study, sdtm, out, parse_formats(format), console, quiet=quiet, transliterate=transliterate
+    )
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
 
 
@@ -166,11 +196,18 @@ def build(
     raw: Annotated[Path | None, typer.Option("--raw", help="Raw folder (default: generate).")] = None,
     allow_errors: Annotated[bool, typer.Option(help="Go on when validation finds errors.")] = False,
     format: FormatOpt = "xpt",
+    transliterate: TransliterateOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Run the whole chain and write the eCTD module 5 tree with a manifest."""
+    """Run the whole chain (raw, SDTM, ADaM, validation, define) into the eCTD m5 tree with a manifest.
+
+    Exit codes: 0 clean; 1 conversion-log or validation errors; 2 could not run.
+    """
     from cdisc_als.pipeline import run_build
 
-    code = run_build(study, out, raw, allow_errors, parse_formats(format), console)
+    code = run_build(
+        study, out, raw, allow_errors, parse_formats(format), console, quiet=quiet, transliterate=transliterate
+    )
     raise typer.Exit(code)
 
 

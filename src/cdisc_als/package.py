@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cdisc_als import __version__
 from cdisc_als.errors import ConversionLog
@@ -83,16 +82,21 @@ def write_manifest(out: Path, study: Study, stamp: datetime) -> Path:
 
 
 def build_package(
-    study_arg: str, out: Path, raw: Path | None, allow_errors: bool, formats: list[str], console: Console
-) -> int:
-    """Run raw -> SDTM -> ADaM -> validate -> define and write the eCTD tree; return the exit code."""
+    study_arg: str, out: Path, raw: Path | None, allow_errors: bool, formats: list[str], console: Console,
+    *, quiet: bool = False, transliterate: bool = False,
+) -> int:  # fmt: skip
+    """Run raw -> SDTM -> ADaM -> validate -> define and write the eCTD tree; return the exit code.
+
+    ``quiet`` silences the progress display (errors are still printed); ``transliterate`` lets the
+    XPT writer map non-ASCII text to ASCII look-alikes instead of refusing it.
+    """
     study = load_study(study_arg)
     stamp = build_timestamp(study)
     # Every writer stamps SOURCE_DATE_EPOCH; set it for this build only, then restore.
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
     try:
-        return _build(study, stamp, Path(out), raw, allow_errors, formats, console)
+        return _build(study, stamp, Path(out), raw, allow_errors, formats, console, quiet, transliterate)
     finally:
         if previous is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
@@ -101,12 +105,20 @@ def build_package(
 
 
 def _build(
-    study: Study, stamp: datetime, out: Path, raw: Path | None, allow_errors: bool, formats: list[str], console: Console
-) -> int:
+    study: Study, stamp: datetime, out: Path, raw: Path | None, allow_errors: bool, formats: list[str],
+    console: Console, quiet: bool = False, transliterate: bool = False,
+) -> int:  # fmt: skip
     """The stages of ``build_package`` (SOURCE_DATE_EPOCH already fixed)."""
     from cdisc_als.adam import derive_study
     from cdisc_als.define import write_define_for_folder
     from cdisc_als.io import write_datasets
+    from cdisc_als.pipeline import (
+        dataset_counter,
+        progress_display,
+        quiet_console,
+        summarize_log,
+        write_log,
+    )
     from cdisc_als.rules import validate_datasets, write_reports
     from cdisc_als.sdtm import map_study
     from cdisc_als.synth import generate_raw
@@ -121,9 +133,8 @@ def _build(
     log = ConversionLog()
     code = EXIT_OK
 
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
-    ) as progress:
+    shown = quiet_console(console, quiet)
+    with progress_display(shown) as progress:
         task = progress.add_task("raw data", total=None)
         if raw is None:
             raw = work / "raw"
@@ -132,22 +143,31 @@ def _build(
         else:
             progress.update(task, description=f"raw data: {raw}")
         progress.stop_task(task)
+        shown.print(progress.tasks[task].description, highlight=False)
 
         task = progress.add_task("SDTM", total=None)
-        sdtm = map_study(study, Path(raw), log)
-        write_datasets(sdtm, sdtm_dir, formats)
+        sdtm = map_study(study, Path(raw), log, on_dataset=dataset_counter(progress, task, "SDTM", shown))
+        write_datasets(sdtm, sdtm_dir, formats, transliterate=transliterate)
         progress.update(task, description=f"SDTM: {len(sdtm)} datasets, {sum(len(d) for d in sdtm.values())} records")
         progress.stop_task(task)
+        shown.print(progress.tasks[task].description, highlight=False)
 
         task = progress.add_task("ADaM", total=None)
         adam = derive_study(study, sdtm, log)
-        write_datasets(adam, adam_dir, formats)
+        counter = dataset_counter(progress, task, "ADaM", shown)
+        for ds in adam.values():
+            counter(ds)
+        write_datasets(adam, adam_dir, formats, transliterate=transliterate)
         progress.update(task, description=f"ADaM: {len(adam)} datasets, {sum(len(d) for d in adam.values())} records")
         progress.stop_task(task)
+        shown.print(progress.tasks[task].description, highlight=False)
 
-        log.write(work / "conversion_log.csv")
-        if log.has_errors:
-            console.print(f"[yellow]conversion: {log.count('error')} error(s); see {work / 'conversion_log.csv'}[/]")
+        log_summary = summarize_log(log, write_log(log, work / "conversion_log.csv"))
+        if log_summary.errors:
+            console.print(
+                f"[yellow]conversion: {log_summary.errors} error(s) affecting {log_summary.records} record(s); "
+                f"see {log_summary.path}[/]"
+            )
             code = EXIT_FINDINGS
 
         n_errors = 0
@@ -162,6 +182,7 @@ def _build(
             n_errors += errors
             progress.update(task, description=f"validate {label}: {report.count()} finding(s), {errors} error(s)")
             progress.stop_task(task)
+            shown.print(progress.tasks[task].description, highlight=False)
 
         if n_errors and not allow_errors:
             console.print(
@@ -179,5 +200,11 @@ def _build(
             progress.stop_task(task)
 
     manifest = write_manifest(out, study, stamp)
-    console.print(f"submission package written to {out / 'm5'}; manifest {manifest}")
+    shown.print(f"submission package written to {out / 'm5'}; manifest {manifest}", highlight=False)
+    records = sum(len(d) for d in sdtm.values()) + sum(len(d) for d in adam.values())
+    shown.print(
+        f"build: {len(sdtm) + len(adam)} dataset(s) ({len(sdtm)} SDTM, {len(adam)} ADaM), {records} record(s); "
+        f"conversion log: {log_summary.errors} error(s), {log_summary.warnings} warning(s) in {log_summary.path}",
+        highlight=False,
+    )
     return code

@@ -14,60 +14,160 @@ Each stage module exposes one entry point:
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cdisc_als.errors import ConversionLog
 
 
-def _report_log(log: ConversionLog, out: Path, console: Console, stage: str) -> bool:
-    """Write the conversion log to OUT/logs/ and summarise it; True when no errors."""
-    # Not beside the datasets: a folder of datasets must hold datasets only (readers take every file).
-    path = log.write(out / "logs" / f"{stage}_conversion_log.csv")
-    n_err, n_warn = log.count("error"), log.count("warning")
-    if n_err or n_warn:
-        frame = log.frame()
+@dataclass(frozen=True)
+class LogSummary:
+    """What a conversion log says, in the numbers the end-of-run summary prints."""
+
+    path: Path
+    errors: int
+    warnings: int
+    records: int  # distinct source records (file, row) with an error or a warning
+
+
+def quiet_console(console: Console, quiet: bool) -> Console:
+    """The console progress goes to: ``console`` itself, or a silent one under ``--quiet``."""
+    return Console(stderr=True, quiet=True) if quiet else console
+
+
+@contextmanager
+def progress_display(console: Console) -> Iterator[Progress]:
+    """A spinner with elapsed time; a quiet console makes it a no-op (nothing drawn, no thread work)."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=console, transient=True, disable=console.quiet or not console.is_terminal,
+    ) as progress:  # fmt: skip
+        yield progress
+
+
+def dataset_counter(progress: Progress, task, label: str, console: Console) -> Callable:
+    """Callback printing ``NAME: n records`` as each dataset is produced and updating the spinner."""
+    seen = {"datasets": 0, "records": 0}
+
+    def produced(ds) -> None:
+        seen["datasets"] += 1
+        seen["records"] += len(ds)
+        console.print(f"  {ds.name}: {len(ds)} records", highlight=False)
+        progress.update(task, description=f"{label}: {seen['datasets']} datasets, {seen['records']} records")
+
+    return produced
+
+
+def write_log(log: ConversionLog, path: Path) -> Path:
+    """Write the log as CSV, row numbers as integers (``12``, not ``12.0``) so a user can find them."""
+    frame = log.frame()
+    rows = pd.to_numeric(frame["row"], errors="coerce")
+    whole = rows.notna() & (rows % 1 == 0)
+    frame["row"] = frame["row"].astype("object")
+    frame.loc[whole, "row"] = rows[whole].astype("int64").astype(str)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def summarize_log(log: ConversionLog, path: Path) -> LogSummary:
+    """Count errors, warnings and the distinct source records they affect."""
+    frame = log.frame()
+    bad = frame[frame["severity"].isin(["error", "warning"]) & frame["row"].notna()]
+    records = len(bad[["source", "row"]].astype(str).drop_duplicates())
+    return LogSummary(path, log.count("error"), log.count("warning"), records)
+
+
+def _report_log(log: ConversionLog, path: Path, console: Console, stage: str, quiet: bool = False) -> LogSummary:
+    """Write the conversion log to ``path`` and print its findings by reason.
+
+    Under ``--quiet`` only the error lines are printed: errors are never silenced.
+    """
+    write_log(log, path)
+    summary = summarize_log(log, path)
+    if summary.errors or (summary.warnings and not quiet):
         console.print(
-            f"[yellow]{stage}: {n_err} error(s), {n_warn} warning(s) affecting "
-            f"{frame['row'].notna().sum()} record(s); see {path}[/]"
+            f"[yellow]{stage}: {summary.errors} error(s), {summary.warnings} warning(s) affecting "
+            f"{summary.records} record(s); see {path}[/]"
         )
-        for (sev, reason), grp in frame.groupby(["severity", "reason"], sort=False):
-            console.print(f"  {sev}: {reason} ({len(grp)})", highlight=False)
-    return n_err == 0
+        frame = log.frame()
+        shown = frame[frame["severity"] == "error"] if quiet else frame
+        for (sev, reason, source), grp in shown.groupby(["severity", "reason", "source"], sort=False):
+            console.print(f"  {sev}: {source}: {reason} ({len(grp)} record(s))", highlight=False)
+    return summary
 
 
-def run_sdtm_stage(study_arg: str, raw_dir: Path, out: Path, formats: list[str], console: Console) -> bool:
+def summary_line(stage: str, datasets: dict, out: Path, log: LogSummary) -> str:
+    """One line at the end of a run: datasets, records, log findings, where the log is."""
+    records = sum(len(d) for d in datasets.values())
+    return (
+        f"{stage}: {len(datasets)} dataset(s), {records} record(s) written to {out}; "
+        f"conversion log: {log.errors} error(s), {log.warnings} warning(s) in {log.path}"
+    )
+
+
+def run_sdtm_stage(
+    study_arg: str, raw_dir: Path, out: Path, formats: list[str], console: Console,
+    *, quiet: bool = False, transliterate: bool = False,
+) -> bool:  # fmt: skip
     """raw -> SDTM datasets in ``out``; returns False when the log has errors."""
     from cdisc_als.io import write_datasets
     from cdisc_als.sdtm import map_study
     from cdisc_als.study import load_study
 
+    shown = quiet_console(console, quiet)
     study = load_study(study_arg)
     log = ConversionLog()
-    datasets = map_study(study, Path(raw_dir), log)
-    out.mkdir(parents=True, exist_ok=True)
-    write_datasets(datasets, out, formats)
-    for name, ds in datasets.items():
-        console.print(f"  {name}: {len(ds)} records")
-    return _report_log(log, out, console, "sdtm")
+    with progress_display(shown) as progress:
+        task = progress.add_task("SDTM: mapping", total=None)
+        produced = dataset_counter(progress, task, "SDTM", shown)
+        if "on_dataset" in inspect.signature(map_study).parameters:
+            datasets = map_study(study, Path(raw_dir), log, on_dataset=produced)
+        else:  # a stand-in engine without the progress hook
+            datasets = map_study(study, Path(raw_dir), log)
+            for ds in datasets.values():
+                produced(ds)
+        progress.update(task, description=f"SDTM: writing {len(datasets)} datasets ({', '.join(formats)})")
+        out.mkdir(parents=True, exist_ok=True)
+        write_datasets(datasets, out, formats, transliterate=transliterate)
+    summary = _report_log(log, out / "logs" / "sdtm_conversion_log.csv", console, "sdtm", quiet)
+    shown.print(summary_line("sdtm", datasets, out, summary), highlight=False)
+    return summary.errors == 0
 
 
-def run_adam_stage(study_arg: str, sdtm_dir: Path, out: Path, formats: list[str], console: Console) -> bool:
+def run_adam_stage(
+    study_arg: str, sdtm_dir: Path, out: Path, formats: list[str], console: Console,
+    *, quiet: bool = False, transliterate: bool = False,
+) -> bool:  # fmt: skip
     """SDTM folder -> ADaM datasets in ``out``; returns False when the log has errors."""
     from cdisc_als.adam import derive_study
     from cdisc_als.io import read_folder, write_datasets
     from cdisc_als.study import load_study
 
+    shown = quiet_console(console, quiet)
     study = load_study(study_arg)
     log = ConversionLog()
-    sdtm = read_folder(Path(sdtm_dir))
-    datasets = derive_study(study, sdtm, log)
-    out.mkdir(parents=True, exist_ok=True)
-    write_datasets(datasets, out, formats)
-    for name, ds in datasets.items():
-        console.print(f"  {name}: {len(ds)} records")
-    return _report_log(log, out, console, "adam")
+    with progress_display(shown) as progress:
+        task = progress.add_task(f"ADaM: reading SDTM from {sdtm_dir}", total=None)
+        sdtm = read_folder(Path(sdtm_dir))
+        progress.update(task, description=f"ADaM: deriving from {len(sdtm)} SDTM datasets")
+        datasets = derive_study(study, sdtm, log)
+        produced = dataset_counter(progress, task, "ADaM", shown)
+        for ds in datasets.values():
+            produced(ds)
+        progress.update(task, description=f"ADaM: writing {len(datasets)} datasets ({', '.join(formats)})")
+        out.mkdir(parents=True, exist_ok=True)
+        write_datasets(datasets, out, formats, transliterate=transliterate)
+    summary = _report_log(log, out / "logs" / "adam_conversion_log.csv", console, "adam", quiet)
+    shown.print(summary_line("adam", datasets, out, summary), highlight=False)
+    return summary.errors == 0
 
 
 def run_validate_stage(data, standard, define, report, fail_on, list_rules, console) -> int:
@@ -86,11 +186,13 @@ def run_define_stage(study_arg: str, data: Path, out: Path, console: Console) ->
     console.print(f"define written to {out}")
 
 
-def run_build(study_arg, out, raw, allow_errors, formats, console) -> int:
+def run_build(study_arg, out, raw, allow_errors, formats, console, *, quiet=False, transliterate=False) -> int:
     """Whole chain into the eCTD m5 tree; returns the exit code."""
     from cdisc_als.package import build_package
 
-    return build_package(study_arg, Path(out), raw, allow_errors, formats, console)
+    return build_package(
+        study_arg, Path(out), raw, allow_errors, formats, console, quiet=quiet, transliterate=transliterate
+    )
 
 
 def run_compare(base, other, keys, vars, tolerance, report, console, strict_missing=False) -> int:

@@ -244,8 +244,14 @@ def order_specs(specs: list[Spec]) -> list[Spec]:
     return ordered
 
 
-def map_study(study: Any, raw_dir: Path, log: ConversionLog, *, standard: Any = None, ct: Any = None) -> dict[str, Dataset]:
-    """Map every SDTM spec of ``study`` over the raw tables in ``raw_dir``; returns {name: Dataset}."""
+def map_study(
+    study: Any, raw_dir: Path, log: ConversionLog, *, standard: Any = None, ct: Any = None,
+    on_dataset: Callable[[Dataset], None] | None = None,
+) -> dict[str, Dataset]:
+    """Map every SDTM spec of ``study`` over the raw tables in ``raw_dir``; returns {name: Dataset}.
+
+    ``on_dataset`` is called with each dataset as soon as it is mapped (the CLI's progress display).
+    """
     if standard is None:
         from cdisc_als.standards import load_standard
 
@@ -261,4 +267,6 @@ def map_study(study: Any, raw_dir: Path, log: ConversionLog, *, standard: Any = 
         for ds in run_spec(spec, ctx):
             result[ds.name] = ds
             ctx.datasets[ds.name] = ds
+            if on_dataset is not None:
+                on_dataset(ds)
     return result
