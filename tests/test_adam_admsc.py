@@ -152,6 +152,26 @@ def test_adqsals_locf_records_of_the_total(tiny):
     assert q.loc[q["PARAMCD"] == "ALSFSLP", "DTYPE"].isna().all()
 
 
+def test_define_metadata_of_every_admsc_adam_variable(tiny):
+    """What Define-XML reads: a label of at most 40 characters, a source for a copy, a method for a
+    derivation; a copy from a helper (work) dataset of a spec is Derived, since that dataset is not
+    submitted; TRT02P/TRT02A say what subjects without crossover get."""
+    out = tiny[0]
+    for ds in out.values():
+        for v in ds.variables:
+            assert v.label and len(v.label) <= 40, (ds.name, v.name)
+            assert (v.origin == "Predecessor" and v.source) or (v.origin == "Derived" and v.method), (ds.name, v.name)
+            if v.origin == "Predecessor":
+                assert v.source.split(".")[0] in {"DM", "DS", "AE", "QS", "EX", "MH", "PR", "SUPPAE", "SUPPMH", "ADSL"}, (ds.name, v.name)
+    adsl = {v.name: v for v in out["ADSL"].variables}
+    assert adsl["AGE"].source == "DM.AGE"
+    assert adsl["TRTSDTM"].origin == "Derived" and "EX.EXSTDTC" in adsl["TRTSDTM"].method  # merged from work EX_EXT
+    for name in ("TRT02P", "TRT02A"):
+        assert "same dose as in period 1" in adsl[name].method and "re-randomized" in adsl[name].method
+    dtype = next(v for v in out["ADQSALS"].variables if v.name == "DTYPE")
+    assert dtype.label == "Derivation Type" and "LOCF" in dtype.method
+
+
 @pytest.mark.slow
 def test_forty_subject_study_invariants(repo_root, tmp_path):
     synth = pytest.importorskip("cdisc_als.synth")

@@ -111,8 +111,12 @@ def _targets(step: Step) -> dict[str, str | None]:
     return out
 
 
-def run_steps(ctx: Context, frame: pd.DataFrame, steps: list[Step], lineage: Lineage | None = None) -> pd.DataFrame:
-    """Apply derivation steps in order; record the lineage of every variable they create."""
+def run_steps(ctx: Context, frame: pd.DataFrame, steps: list[Step], lineage: Lineage | None = None,
+              work: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
+    """Apply derivation steps in order; record the lineage of every variable they create.
+
+    A copy from a ``work`` dataset (a helper of the spec, e.g. EX_EXT) is Derived with the step's
+    method, not a Predecessor: Define-XML must not name a dataset that is not submitted."""
     for step in steps:
         op = get_operation(step.op, ctx.spec_file, step.where)
         ctx.where = step.where
@@ -129,6 +133,8 @@ def run_steps(ctx: Context, frame: pd.DataFrame, steps: list[Step], lineage: Lin
             if col in before and col not in targets:
                 continue
             src = targets.get(col)
+            if src and src.split(".", 1)[0].upper() in work:
+                src = None
             if src:
                 lineage.origin[col], lineage.source[col] = "Predecessor", src
                 lineage.method.pop(col, None)
@@ -318,7 +324,7 @@ def derive_spec(spec: AdamSpec, study: Any, available: dict[str, Any], log: Conv
                          target=spec.dataset)
         frame = frame[keep]
     lineage = Lineage()
-    frame = run_steps(ctx, frame, spec.steps, lineage)
+    frame = run_steps(ctx, frame, spec.steps, lineage, work={w.upper() for w in spec.work})
     labels = _label_lookup(available, [spec.source, "ADSL"])
     return build_dataset(spec, frame, lineage, labels, spec.source, study, log)
 
