@@ -210,3 +210,18 @@ def test_compare_exit_codes(tmp_path):
     missing = runner.invoke(app, ["compare", str(base), str(tmp_path / "nope.csv"), "--keys", "USUBJID"])
     assert missing.exit_code == 2, missing.output
     assert "nope.csv" in missing.output
+
+
+def test_unexpected_exception_is_exit_2_not_1(tmp_path, monkeypatch):
+    """A bug must not look like "differences found" (1) to a calling script."""
+    import cdisc_als.pipeline
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(cdisc_als.pipeline, "run_compare", broken)
+    monkeypatch.delenv("CDISC_ALS_DEBUG", raising=False)
+    base = _csv(tmp_path / "base.csv", [50, 61, 72])
+    result = runner.invoke(app, ["compare", str(base), str(base), "--keys", "USUBJID"])
+    assert result.exit_code == 2, result.output
+    assert "internal error" in result.output and "ValueError: boom" in result.output

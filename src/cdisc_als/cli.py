@@ -7,13 +7,16 @@ Stage modules are imported inside each command so that ``cdisc-als --help`` stay
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 from cdisc_als import __version__
 from cdisc_als.errors import CdiscAlsError
@@ -64,6 +67,19 @@ def guarded(func):
             where = f"{exc.filename}: " if getattr(exc, "filename", None) and str(exc.filename) not in str(exc) else ""
             console.print(f"[bold red]error:[/] {escape(where + str(exc))}", highlight=False)
             raise typer.Exit(EXIT_CANNOT_RUN) from None
+        except (typer.Exit, typer.Abort, TyperException):  # exits and usage errors (BadParameter)
+            raise
+        except Exception as exc:  # a bug: still "could not run" (2), never "findings" (1)
+            if os.environ.get("CDISC_ALS_DEBUG"):
+                raise
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            console.print(
+                f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+                f"(at {escape(Path(frame.filename).name)}:{frame.lineno}; "
+                "set CDISC_ALS_DEBUG=1 for the traceback)",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_CANNOT_RUN) from None
 
     return wrapper
 
@@ -98,6 +114,7 @@ def raw(
     out: OutOpt,
     subjects: Annotated[int | None, typer.Option(help="Randomized subjects (default: study.yaml).")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: study.yaml).")] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Generate the study's seeded synthetic raw EDC export (one CSV per CRF form)."""
     from cdisc_als.study import load_study
@@ -106,9 +123,10 @@ def raw(
     from cdisc_als.synth import generate_raw
 
     counts = generate_raw(st, out, subjects=subjects, seed=seed)
-    for form, n in counts.items():
-        console.print(f"  {form}: {n} rows")
-    console.print(f"raw data written to {out}")
+    if not quiet:
+        for form, n in counts.items():
+            console.print(f"  {form}: {n} rows", highlight=False)
+        console.print(f"raw: {len(counts)} form(s), {sum(counts.values())} row(s) written to {out}", highlight=False)
 
 
 @app.command()
@@ -214,7 +232,7 @@ def build(
 @app.command()
 @guarded
 def compare(
-    base: Annotated[Path, typer.Argument(help="Base dataset (xpt, json, ndjson, parquet, csv).")],
+    base: Annotated[Path, typer.Argument(metavar="BASE", help="Base dataset (xpt, json, ndjson, parquet, csv).")],
     other: Annotated[Path, typer.Argument(metavar="COMPARE", help="Dataset compared with the base.")],
     keys: Annotated[str | None, typer.Option(help="Key variables, comma separated.")] = None,
     vars: Annotated[str | None, typer.Option("--vars", help="Only these variables.")] = None,
