@@ -225,3 +225,14 @@ def test_unexpected_exception_is_exit_2_not_1(tmp_path, monkeypatch):
     result = runner.invoke(app, ["compare", str(base), str(base), "--keys", "USUBJID"])
     assert result.exit_code == 2, result.output
     assert "internal error" in result.output and "ValueError: boom" in result.output
+
+
+@pytest.mark.parametrize("make", [False, True], ids=["missing", "empty"])
+def test_adam_without_sdtm_datasets_exits_2(study, tmp_path, make):
+    sdtm = tmp_path / "sdtm"
+    if make:
+        sdtm.mkdir()
+    result = runner.invoke(app, ["adam", "--study", str(study), "--sdtm", str(sdtm), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert str(sdtm) in result.output
+    assert not list((tmp_path / "o").glob("*.xpt"))

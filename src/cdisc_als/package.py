@@ -189,6 +189,7 @@ def _build(
                 f"[bold red]validation found {n_errors} error-level issue(s); no define.xml written "
                 "(use --allow-errors to go on)[/]"
             )
+            shown.print(_summary(sdtm, adam, log_summary), highlight=False)
             return EXIT_FINDINGS
         if n_errors:
             code = EXIT_FINDINGS
@@ -201,10 +202,14 @@ def _build(
 
     manifest = write_manifest(out, study, stamp)
     shown.print(f"submission package written to {out / 'm5'}; manifest {manifest}", highlight=False)
-    records = sum(len(d) for d in sdtm.values()) + sum(len(d) for d in adam.values())
-    shown.print(
-        f"build: {len(sdtm) + len(adam)} dataset(s) ({len(sdtm)} SDTM, {len(adam)} ADaM), {records} record(s); "
-        f"conversion log: {log_summary.errors} error(s), {log_summary.warnings} warning(s) in {log_summary.path}",
-        highlight=False,
-    )
+    shown.print(_summary(sdtm, adam, log_summary), highlight=False)
     return code
+
+
+def _summary(sdtm: dict, adam: dict, log) -> str:
+    """The one line ``build`` ends with: datasets, records, conversion-log findings and its path."""
+    records = sum(len(d) for d in sdtm.values()) + sum(len(d) for d in adam.values())
+    return (
+        f"build: {len(sdtm) + len(adam)} dataset(s) ({len(sdtm)} SDTM, {len(adam)} ADaM), {records} record(s); "
+        f"conversion log: {log.errors} error(s), {log.warnings} warning(s) in {log.path}"
+    )

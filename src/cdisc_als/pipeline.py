@@ -24,7 +24,7 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cdisc_als.errors import ConversionLog
+from cdisc_als.errors import ConversionLog, DataError
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _report_log(log: ConversionLog, path: Path, console: Console, stage: str, qu
         frame = log.frame()
         shown = frame[frame["severity"] == "error"] if quiet else frame
         for (sev, reason, source), grp in shown.groupby(["severity", "reason", "source"], sort=False):
-            console.print(f"  {sev}: {source}: {reason} ({len(grp)} record(s))", highlight=False)
+            console.print(f"  {sev}: {source}: {reason} ({len(grp)})", highlight=False)
     return summary
 
 
@@ -157,6 +157,8 @@ def run_adam_stage(
     with progress_display(shown) as progress:
         task = progress.add_task(f"ADaM: reading SDTM from {sdtm_dir}", total=None)
         sdtm = read_folder(Path(sdtm_dir))
+        if not sdtm:
+            raise DataError(sdtm_dir, "no SDTM datasets found (looked for .xpt, .parquet, .json, .ndjson)")
         progress.update(task, description=f"ADaM: deriving from {len(sdtm)} SDTM datasets")
         datasets = derive_study(study, sdtm, log)
         produced = dataset_counter(progress, task, "ADaM", shown)
