@@ -69,6 +69,7 @@ def test_missing_month_3_gets_the_month_2_value_and_observed_records_keep_dtype_
     assert L(out.iloc[: len(frame)]["DTYPE"]) == [None] * len(frame)  # observed records untouched
 
 
+@pytest.mark.filterwarnings("ignore:The behavior of DataFrame concatenation:FutureWarning")  # all-NaT DTHDT of C
 def test_nothing_is_carried_past_death_or_end_of_study():
     # B: month 1 only, dies 2012-04-15: month 2 (day 61 = 2012-03-01) and 3 (day 91 = 2012-03-31)
     # are before the death date, month 4 (day 121 = 2012-04-30) is after it.
