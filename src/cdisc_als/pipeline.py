@@ -44,7 +44,7 @@ def quiet_console(console: Console, quiet: bool) -> Console:
 
 @contextmanager
 def progress_display(console: Console) -> Iterator[Progress]:
-    """A spinner with elapsed time; a quiet console makes it a no-op (nothing drawn, no thread work)."""
+    """A spinner with elapsed time; off (no drawing, no refresh thread) when quiet or not a terminal."""
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
         console=console, transient=True, disable=console.quiet or not console.is_terminal,
