@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from cdisc_als.rules import load_rules, validate_datasets
-from rules_helpers import stub_ct, stub_meta, study
+from rules_helpers import ds, stub_ct, stub_meta, study
 
 L41 = "x" * 41
 DAY0 = 21915  # 2020-01-01 as SAS date (days since 1960-01-01)
@@ -376,7 +376,45 @@ CASES: dict[str, tuple[dict, dict]] = {
     "AD047": ({"ADVS": {"PARAMCD": ["A", "A"], "BASE": [8, 9]}}, {"ADVS": {"PARAMCD": ["A", "A"], "BASE": [8, 8]}}),
     "AD048": ({"ADSL": {"AGE": [-1]}}, {}),
     "TI001": ({"TI": {"IETESTCD": ["1A"]}}, {"TI": {"IETESTCD": ["INCL01"]}}),
+    # ---- second pass: SDTM model, FDA business rules, TS
+    "GEN099": ({"QS": {"_nodefaults": True, "STUDYID": ["S1"], "DOMAIN": ["QS"], "QSSEQ": [1], "QSTESTCD": ["A"]}},
+               {"QS": {"QSSEQ": [1], "QSTESTCD": ["A"]}}),
+    "GEN100": ({"XX": {"XXTESTCD": ["A"], "YYORRES": ["1"]}}, {"XX": {"XXTESTCD": ["A"], "XXORRES": ["1"], "VISITNUM": [1]}}),
+    "GEN101": ({"FACM": {"FASEQ": [1], "FATESTCD": ["SEV"], "FAOBJ": ["ASPIRIN"]}},
+               {"FAAE": {"FASEQ": [1], "FATESTCD": ["SEV"], "FAOBJ": ["HEADACHE"]}}),
+    "GEN102": ({"AE": {"AESEQ": [1], "AETERM": ["X"], "AEFOO": ["1"]}},
+               {"AE": {"AESEQ": [1], "AETERM": ["X"], "AESEV": ["MILD"], "VISITNUM": [1], "EPOCH": ["TREATMENT"]}}),
+    "GEN103": ({"AE": {"AESEQ": [1], "AETERM": ["X"], "_labels": {"AETERM": "Reported term for the Adverse Event"}}},
+               {"AE": {"AESEQ": [1], "AETERM": ["X"], "_labels": {"AETERM": "Reported Term for the Adverse Event"}}}),
+    "GEN104": ({"AE": {"AESTTPT": ["2020-01-05"], "AESTRTPT": ["AFTER"], "AEDTC": ["2020-01-05T10:00"]}},
+               {"AE": {"AESTTPT": ["2020-01-05"], "AESTRTPT": ["BEFORE"], "AEDTC": ["2020-01-05T10:00"]}}),
+    "DM054": ({"DM": {"ETHNIC": ["NOT REPORTED"]}}, {"DM": {"ETHNIC": ["NOT HISPANIC OR LATINO"]}}),
+    "DM055": ({"DM": {"ETHNIC": ["NOT HISPANIC OR LATINO"]}, "SUPPDM": {"RDOMAIN": ["DM"], "QNAM": ["CETHNIC"], "QVAL": ["Spanish origin"]}},
+              {"DM": {"ETHNIC": ["HISPANIC OR LATINO"]}, "SUPPDM": {"RDOMAIN": ["DM"], "QNAM": ["CETHNIC"], "QVAL": ["Spanish origin"]}}),
+    "DM056": ({"DM": {"RACE": ["WHITE"]}, "SUPPDM": {"RDOMAIN": ["DM"], "QNAM": ["CRACE"], "QVAL": ["Haitian or Negro"]}},
+              {"DM": {"RACE": ["BLACK OR AFRICAN AMERICAN"]}, "SUPPDM": {"RDOMAIN": ["DM"], "QNAM": ["CRACE"], "QVAL": ["Haitian or Negro"]}}),
+    "DM057": ({"DM": {"ARMNRS": ["SCREEN FAILURE"], "RFSTDTC": ["2020-01-01"]}}, {"DM": {"ARMNRS": ["SCREEN FAILURE"], "RFSTDTC": [None]}}),
+    "DM058": ({"DM": {"RACE": ["MULTIPLE"]}, "SUPPDM": {"RDOMAIN": ["DM"], "QNAM": ["RACE1"], "QVAL": ["WHITE"]}},
+              {"DM": {"RACE": ["MULTIPLE"]}, "SUPPDM": {"RDOMAIN": ["DM", "DM"], "QNAM": ["RACE1", "RACE2"], "QVAL": ["WHITE", "ASIAN"]}}),
+    "GEN105": ({"QS": {"QSTESTCD": ["A", "A"], "VISITNUM": [1, 1], "QSREPNUM": [1, 1]}},
+               {"QS": {"QSTESTCD": ["A", "A"], "VISITNUM": [1, 1], "QSREPNUM": [1, 2]}}),
+    "TS018": ({"TS": {"TSPARMCD": ["AGEMAX"], "TSVAL": ["65"], "TSVALNF": ["PINF"]}},
+              {"TS": {"TSPARMCD": ["AGEMAX"], "TSVAL": [None], "TSVALNF": ["PINF"]}}),
+    "TS019": ({"TS": {"TSPARMCD": ["AGE", "AGETXT"], "TSVAL": ["50", "18-65"]}},
+              {"TS": {"TSPARMCD": ["AGE", "AGETXT"], "TSVAL": ["50", None], "TSVALNF": [None, "NA"]}}),
+    "TS020": ({"TS": {"TSPARMCD": ["HLTSUBJI", "INDIC"], "TSVAL": ["Y", "ALS"], "TSVALNF": [None, None]}},
+              {"TS": {"TSPARMCD": ["HLTSUBJI", "INDIC"], "TSVAL": ["Y", None], "TSVALNF": [None, "NA"]}}),
 }
+
+
+def _big_file():
+    """A dataset read from a 6 GiB file (the size the reader records; no such file is written)."""
+    d = ds("AE", {"AESEQ": [1], "AETERM": ["X"]})
+    d.file_bytes = 6 * 2**30
+    return d
+
+
+CASES["XPT007"] = ({"AE": _big_file()}, {})  # passing: the base study, a few hundred bytes as XPT
 
 RULES = {r.id: r for r in load_rules()}
 DEFINE_RULES = {rid for rid, r in RULES.items() if r.check["op"].startswith("define_")}

@@ -151,3 +151,36 @@ def test_notice_when_no_schema(define_path, monkeypatch):
     assert f[["rule_id", "severity", "dataset"]].values.tolist() == [["DEF010", "notice", SCHEMA_DATASET]]
     assert "NOT schema-validated" in f["expected"].iloc[0]
     assert _run(define_path, "DEF009", _qs()).empty  # nothing claimed about validity
+
+
+def test_define_role_against_ig(define_path, tmp_path):
+    """SDTMIG 3.4: QSTESTCD is the Topic variable of QS; a define saying Timing is reported."""
+    wrong = tmp_path / "define.xml"
+    text = define_path.read_text(encoding="utf-8")
+    assert 'ItemOID="IT.QS.QSTESTCD"' in text and 'Role="Topic"' in text
+    wrong.write_text(text.replace('KeySequence="3" Role="Topic"', 'KeySequence="3" Role="Timing"', 1), encoding="utf-8")
+
+    def run(path):
+        rep = validate_datasets({"DM": _dm(), "QS": _qs()}, "sdtmig-3.4", path, rules=[RULES["DEF011"]], ct=None)
+        return rep.findings
+
+    f = run(wrong)
+    assert f[["dataset", "variable", "value", "expected"]].values.tolist() == [["QS", "QSTESTCD", "Timing", "IG role Topic"]]
+    assert run(define_path).empty
+
+
+def test_sas_dates_read_as_datetimes_match_integer_datatype(tmp_path):
+    """An ADaM date (numeric SAS date, DATE9.) is DataType integer, Length 8 in the define; a reader
+    gives it back as datetime64. That is the numeric variable the define describes, not text."""
+    data = pd.DataFrame({"STUDYID": ["S", "S"], "USUBJID": ["S-1", "S-2"],
+                         "TRTSDT": pd.to_datetime(["2012-03-01", "2012-04-15"])})  # fmt: skip
+    variables = [Variable("STUDYID", "Study Identifier", "Char"), Variable("USUBJID", "Unique Subject Identifier", "Char"),
+                 Variable("TRTSDT", "Date of First Exposure to Treatment", "Num", format="DATE9")]  # fmt: skip
+    adsl = Dataset("ADSL", data, "Subject-Level Analysis Dataset", variables, cls="SUBJECT LEVEL ANALYSIS DATASET")
+    path = tmp_path / "define.xml"
+    path.write_bytes(build_define(_study(), {"ADSL": adsl}, "adamig-1.3"))
+    item = next(r for r in load_define(path).variables.itertuples() if r.name == "TRTSDT")
+    assert (item.datatype, item.length) == ("integer", 8)
+    rules = [RULES["DEF003"], RULES["DEF004"]]
+    rep = validate_datasets({"ADSL": adsl}, "adamig-1.3", path, rules=rules, ct=None, meta=None)
+    assert rep.findings.empty

@@ -135,11 +135,11 @@ def stresn_mismatch(s):
 
 
 def label_41(s):
-    s["AE"]["_labels"] = {"AETERM": "Reported Term for the Adverse Event (verbatim)"}  # 46 characters
+    s["AE"]["_labels"] = {"AETERM": "Reported Term for the Adverse Event (Verbatim)"}  # 46 characters, title case
 
 
 def label_41_exact(s):
-    s["AE"]["_labels"] = {"AETERM": "x" * 41}
+    s["AE"]["_labels"] = {"AETERM": "X" * 41}  # upper case: only the length is wrong (not the title case, GEN103)
 
 
 def ct_not_in_nonext(s):

@@ -7,6 +7,7 @@ Each predicate names one variable and one test::
     - {var: DSDECOD, in: [DEATH]}
     - {var: CNSR, ge: 1}
     - {var: --PRESP, present: true}      # presence tests select the whole dataset (or none)
+    - {var: --STTPT, same_date: --DTC}   # both have a complete date part, and it is the same day
 
 A predicate on a variable the dataset does not have makes the rule not applicable, except
 ``present: false`` which is exactly how a rule says "when --X is absent".
@@ -30,6 +31,7 @@ PREDICATE_SCHEMA: dict[str, Any] = {
     "null": {"type": "boolean"},
     "present": {"type": "boolean"},
     "complete": {"type": "boolean"},
+    "same_date": {"type": "string"},
     "gt": {"type": "number"},
     "ge": {"type": "number"},
     "lt": {"type": "number"},
@@ -74,6 +76,12 @@ def evaluate(t: Target, ctx: Context, preds: list[dict[str, Any]]) -> np.ndarray
 
             full = complete_dates(s).notna().to_numpy()
             mask &= full if p["complete"] else ~full
+        if "same_date" in p:
+            from cdisc_als.rules.operators import complete_dates
+
+            other = ctx.column(t, p["same_date"])
+            a, b = complete_dates(s), complete_dates(other)
+            mask &= (a.notna() & b.notna() & (a == b)).fillna(False).to_numpy(dtype=bool)
         if "null" in p:
             isnull = s.isna().to_numpy()
             mask &= isnull if p["null"] else ~isnull

@@ -34,6 +34,35 @@ def coverage_numbers(catalog: dict[str, dict]) -> tuple[int, int, int]:
     return len(sdtm), len(scope), len(scope & ours)
 
 
+# Why an in-scope CORE rule is not implemented (shown in docs/validation-coverage.md).
+NOT_IMPLEMENTED_WHY: dict[str, str] = {
+    "CORE-000757": "FA records linked to Interventions parents through RELREC: the rule text says FAOBJ should equal "
+                   "--TRT when --DECOD is null, but the executable CORE form compares RELREC.FAOBJ (RELREC has no FAOBJ); "
+                   "no record-level link is defined, and the project builds no FA domain.",
+    "CORE-000766": "Same FA/RELREC link as CORE-000757; the description (FAOBJ should NOT equal --TERM) contradicts "
+                   "the cited SDTMIG 4.2.7.4 guidance (FAOBJ = --TERM when the 'Other, specify' value is not coded).",
+    "CORE-000767": "Same FA/RELREC link as CORE-000757; description (FAOBJ should NOT equal --DECOD) contradicts "
+                   "the cited guidance (FAOBJ = --DECOD when coded).",
+    "CORE-001080": "Needs every published CDISC CT version named by TSVCDVER; the project ships one curated subset "
+                   "(2025-03-28), so a valid code outside the subset or another version would be a false error.",
+}
+
+# Implemented, with a documented reading of the rule.
+NOTES: dict[str, str] = {
+    "CORE-000550": "GEN102 (warning): the SDTM Model's class lists are approximated by the union of the variables of "
+                   "the IG domains of the class in specs/sdtmig-3.4 plus every Identifier/Timing variable; a Model "
+                   "variable no curated IG domain uses would be reported, hence warning, not error.",
+    "CORE-000594": "GEN103 (warning): words are the letter runs of the label; each must start with a capital unless "
+                   "it is an article, conjunction or preposition (and not the first word).",
+    "CORE-000726": "DM054 (warning): as CORE encodes FB5701, NOT REPORTED and UNKNOWN are reported too "
+                   "(the example study has 4 such subjects).",
+    "CORE-000765": "XPT007: file size when the dataset was read from a file, else the SAS XPORT v5 size "
+                   "(rows x record length + header records).",
+    "CORE-000107": "GEN099: AP-- datasets (DOMAIN AP + parent code) need APID; others one of the subject identifiers.",
+    "CORE-001081": "DEF011 (with --define): ItemRef Role against the SDTMIG metadata role; custom domains are not checked.",
+    "CORE-001034": "GEN105: timing = VISITNUM, --TPTREF, --TPTNUM, --ELTM, --DTC, --ENDTC (those present).",
+}
+
 OUR_DOMAINS = {"DM", "AE", "EX", "QS", "DS", "SV", "SE", "SUPP--", "TA", "TE", "TV", "TS"}
 
 
@@ -83,10 +112,16 @@ def report(catalog: dict[str, dict]) -> str:
     for k in sorted(done):
         v = scope[k]
         lines.append(f"| {k} | {_ids(v)} | {_doms(v)} | {', '.join(ours[k])} | {_desc(v)} |")
-    lines += ["", "## Not implemented (in scope)", "", "| CORE id | CDISC/FDA ids | domains | type | description |", "|---|---|---|---|---|"]
+    lines += ["", "## Not implemented (in scope)", "", "| CORE id | CDISC/FDA ids | domains | type | description | why not |",
+              "|---|---|---|---|---|---|"]
     for k in sorted(set(scope) - done):
         v = scope[k]
-        lines.append(f"| {k} | {_ids(v)} | {_doms(v)} | {v['rule_type']} | {_desc(v)} |")
+        why = NOT_IMPLEMENTED_WHY.get(k, "not yet written")
+        lines.append(f"| {k} | {_ids(v)} | {_doms(v)} | {v['rule_type']} | {_desc(v)} | {why} |")
+    notes = [k for k in sorted(NOTES) if k in done]
+    if notes:
+        lines += ["", "## How some implemented rules read the CORE text", ""]
+        lines += [f"- **{k}**: {NOTES[k]}" for k in notes]
     return "\n".join(lines) + "\n"
 
 

@@ -28,7 +28,7 @@ NUMERIC_TYPES = {"integer", "float"}
 class DefineDoc:
     path: Path
     datasets: pd.DataFrame  # name, oid
-    variables: pd.DataFrame  # dataset, name, datatype, length, codelist_oid
+    variables: pd.DataFrame  # dataset, name, datatype, length, codelist_oid, role (ItemRef Role)
     codelists: dict[str, set[str]]  # oid -> coded values
     value_level: list = field(default_factory=list)  # define_values.ValueItem, one per value-level ItemDef
 
@@ -62,6 +62,7 @@ def load_define(path: Path) -> DefineDoc:
                     "datatype": it.get("DataType") or "",
                     "length": int(it.get("Length")) if (it.get("Length") or "").isdigit() else None,
                     "codelist_oid": cl.get("CodeListOID") if cl is not None else None,
+                    "role": ref.get("Role") or None,
                 }
             )
     codelists: dict[str, set[str]] = {}
@@ -77,10 +78,15 @@ def load_define(path: Path) -> DefineDoc:
     return DefineDoc(
         path,
         pd.DataFrame(ds_rows, columns=["name", "oid"]),
-        pd.DataFrame(var_rows, columns=["dataset", "name", "datatype", "length", "codelist_oid"]),
+        pd.DataFrame(var_rows, columns=["dataset", "name", "datatype", "length", "codelist_oid", "role"]),
         codelists,
         parse_value_level(root, ODM, DEF_NS),
     )
+
+
+def stored_numeric(t, name: str) -> bool:
+    """Numeric in the file: numbers, and SAS dates/times a reader turned into datetimes."""
+    return t.is_numeric_col(name) or pd.api.types.is_datetime64_any_dtype(t.frame[name])
 
 
 def _rows(records: list[dict]) -> pd.DataFrame:
@@ -129,7 +135,7 @@ def op_define_types(ctx: Context, args: dict) -> pd.DataFrame:
         t = ctx.targets.get(r.dataset)
         if t is None or r.name not in t.columns or not r.datatype:
             continue
-        is_num = t.is_numeric_col(r.name)
+        is_num = stored_numeric(t, r.name)
         if r.datatype in ("date", "datetime", "time") and is_num:
             continue  # ADaM numeric dates are described as integer or date: both accepted
         want_num = r.datatype in NUMERIC_TYPES
@@ -145,7 +151,7 @@ def op_define_lengths(ctx: Context, args: dict) -> pd.DataFrame:
     rec = []
     for r in doc.variables.itertuples(index=False):
         t = ctx.targets.get(r.dataset)
-        if t is None or r.name not in t.columns or r.length is None or t.is_numeric_col(r.name):
+        if t is None or r.name not in t.columns or r.length is None or stored_numeric(t, r.name):
             continue
         lens = t.text(r.name).str.encode("utf-8").str.len()
         longest = int(lens.max()) if lens.notna().any() else 0
@@ -195,3 +201,22 @@ def op_define_schema(ctx: Context, args: dict) -> pd.DataFrame:
         raise NotApplicable("no Define-XML schema")
     return _rows([{"dataset": SCHEMA_DATASET, "row": pd.NA, "variable": None, "value": e[:500],
                    "expected": "valid against Define-XML 2.1 schema"} for e in res.errors])  # fmt: skip
+
+
+@operator("define_roles", scope="study")
+def op_define_roles(ctx: Context, args: dict) -> pd.DataFrame:
+    """The ItemRef Role of a variable is the role the IG gives it in that domain (variables the
+    IG metadata does not describe, e.g. in custom domains, are not checked)."""
+    doc = _need(ctx)
+    rec = []
+    for r in doc.variables.itertuples(index=False):  # loop over define variables, not data rows
+        if not r.role or r.dataset not in ctx.targets:
+            continue
+        t = ctx.targets[r.dataset]
+        meta = ctx.meta(r.dataset) or ctx.meta(t.domain)
+        v = meta.variable(r.name) if meta is not None else None
+        if v is None or not v.role:
+            continue
+        if r.role.strip().lower() != v.role.strip().lower():
+            rec.append({"dataset": r.dataset, "row": pd.NA, "variable": r.name, "value": r.role, "expected": f"IG role {v.role}"})
+    return _rows(rec)

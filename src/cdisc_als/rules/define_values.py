@@ -204,6 +204,8 @@ def op_define_value_types(ctx: Context, args: dict) -> pd.DataFrame:
         dt = item.datatype
         if dt not in ("integer", "float") and dt not in DATE_TYPES:
             continue
+        if pd.api.types.is_datetime64_any_dtype(t.frame[item.variable]):
+            continue  # a SAS date read as a datetime: numeric in the file, nothing to parse
         if t.is_numeric_col(item.variable):
             if dt == "integer":
                 v = t.num(item.variable).to_numpy()[rows]
@@ -226,7 +228,7 @@ def op_define_value_lengths(ctx: Context, args: dict) -> pd.DataFrame:
     """Character values of each where-clause subset fit the value-level Length (bytes)."""
     parts: list = []
     for t, item, rows in _each(ctx):
-        if item.length is None or t.is_numeric_col(item.variable):
+        if item.length is None or t.is_numeric_col(item.variable) or pd.api.types.is_datetime64_any_dtype(t.frame[item.variable]):
             continue
         lens = t.text(item.variable).iloc[rows].str.encode("utf-8").str.len()
         bad = (lens > item.length).fillna(False).to_numpy(dtype=bool)

@@ -20,7 +20,13 @@ from cdisc_als.rules.context import Context, NotApplicable
 from cdisc_als.rules.ct_adapter import CtAdapter, load_ct_adapter
 from cdisc_als.rules.frame import Target
 from cdisc_als.rules.loader import load_rules
-from cdisc_als.rules.meta import MetaLookup, dataset_classes, domain_of, standard_meta
+from cdisc_als.rules.meta import (
+    MetaLookup,
+    dataset_classes,
+    domain_of,
+    is_associated_persons,
+    standard_meta,
+)
 from cdisc_als.rules.model import FINDING_COLUMNS, Report, Rule
 from cdisc_als.rules.operators import HIT_COLUMNS, OPERATORS
 
@@ -31,7 +37,8 @@ def make_target(ds: Dataset, standard: str, meta: MetaLookup) -> Target:
     adam = standard.startswith("adam")
     domain = ds.name if adam else domain_of(ds)
     relationship = ds.name.startswith("SUPP") or ds.name in ("RELREC", "RELSUB", "RELSPEC")
-    prefix = "" if adam or relationship else domain[:2]
+    # Associated Persons datasets (APMH: DOMAIN APMH) keep the parent domain's prefix (MHTERM)
+    prefix = "" if adam or relationship else (domain[2:4] if is_associated_persons(domain) else domain[:2])
     m = None if adam else (meta(ds.name) or meta(domain))
     return Target(ds=ds, prefix=prefix, classes=dataset_classes(ds, domain, m, standard), domain=domain)
 

@@ -67,6 +67,8 @@ def dataset_classes(ds: Dataset, domain: str, meta: DatasetMeta | None, standard
         return frozenset(tags)
     if ds.name.startswith("SUPP") or ds.name in ("RELREC", "RELSUB", "RELSPEC"):
         return frozenset({"RELATIONSHIP"})
+    if is_associated_persons(domain):  # APMH: the class of MH
+        domain = domain[2:]
     cls = (ds.cls or (meta.cls if meta else "") or SDTM_CLASSES.get(domain) or SDTM_CLASSES.get(ds.name[:2], "")).upper()
     cls = cls.replace("-", " ").replace("_", " ")
     if cls.startswith("SPECIAL"):
@@ -80,6 +82,11 @@ def dataset_classes(ds: Dataset, domain: str, meta: DatasetMeta | None, standard
         elif f"{p}TERM" in cols:
             cls = "EVENTS"
     return frozenset({cls}) if cls else frozenset()
+
+
+def is_associated_persons(domain: str) -> bool:
+    """AP + a two-letter domain code (APMH, APDM): Associated Persons data (SDTMIG-AP)."""
+    return len(domain) == 4 and domain.startswith("AP") and domain[2:].isalpha()
 
 
 def domain_of(ds: Dataset) -> str:

@@ -46,12 +46,16 @@ def read_folder(folder: Path) -> dict[str, Dataset]:
 def read_dataset(path: Path) -> Dataset | None:
     suffix = path.suffix.lower()
     try:
+        ds = None
         if suffix == ".xpt":
-            return _read_xpt(path)
-        if suffix == ".parquet":
-            return _read_parquet(path)
-        if suffix in (".json", ".ndjson"):
-            return _read_json(path)
+            ds = _read_xpt(path)
+        elif suffix == ".parquet":
+            ds = _read_parquet(path)
+        elif suffix in (".json", ".ndjson"):
+            ds = _read_json(path)
+        if ds is not None:
+            ds.file_bytes = path.stat().st_size  # the submitted file's size (FDA 5 GB rule)
+        return ds
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is "could not run"

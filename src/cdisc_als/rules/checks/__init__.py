@@ -5,6 +5,7 @@ from cdisc_als.rules.checks import (  # noqa: F401  (each module registers its o
     base,
     consistency,
     dates,
+    model,
     presence,
     relations,
     study,
