@@ -26,7 +26,7 @@ runner = CliRunner()
 def stub_mapping(monkeypatch: pytest.MonkeyPatch):
     datasets: dict[str, Dataset] = {}
     monkeypatch.setattr(cdisc_als.study, "load_study", lambda arg: object())
-    monkeypatch.setattr(cdisc_als.sdtm, "map_study", lambda study, raw, log: datasets)
+    monkeypatch.setattr(cdisc_als.sdtm, "map_study", lambda study, raw, log, on_dataset=None: datasets)
     return datasets
 
 

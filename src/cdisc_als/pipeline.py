@@ -14,7 +14,6 @@ Each stage module exposes one entry point:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,12 +127,7 @@ def run_sdtm_stage(
     with progress_display(shown) as progress:
         task = progress.add_task("SDTM: mapping", total=None)
         produced = dataset_counter(progress, task, "SDTM", shown)
-        if "on_dataset" in inspect.signature(map_study).parameters:
-            datasets = map_study(study, Path(raw_dir), log, on_dataset=produced)
-        else:  # a stand-in engine without the progress hook
-            datasets = map_study(study, Path(raw_dir), log)
-            for ds in datasets.values():
-                produced(ds)
+        datasets = map_study(study, Path(raw_dir), log, on_dataset=produced)
         progress.update(task, description=f"SDTM: writing {len(datasets)} datasets ({', '.join(formats)})")
         out.mkdir(parents=True, exist_ok=True)
         write_datasets(datasets, out, formats, transliterate=transliterate)
