@@ -153,10 +153,7 @@ def _build(
         shown.print(progress.tasks[task].description, highlight=False)
 
         task = progress.add_task("ADaM", total=None)
-        adam = derive_study(study, sdtm, log)
-        counter = dataset_counter(progress, task, "ADaM", shown)
-        for ds in adam.values():
-            counter(ds)
+        adam = derive_study(study, sdtm, log, on_dataset=dataset_counter(progress, task, "ADaM", shown))
         write_datasets(adam, adam_dir, formats, transliterate=transliterate)
         progress.update(task, description=f"ADaM: {len(adam)} datasets, {sum(len(d) for d in adam.values())} records")
         progress.stop_task(task)

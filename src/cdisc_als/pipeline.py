@@ -154,10 +154,8 @@ def run_adam_stage(
         if not sdtm:
             raise DataError(sdtm_dir, "no SDTM datasets found (looked for .xpt, .parquet, .json, .ndjson)")
         progress.update(task, description=f"ADaM: deriving from {len(sdtm)} SDTM datasets")
-        datasets = derive_study(study, sdtm, log)
         produced = dataset_counter(progress, task, "ADaM", shown)
-        for ds in datasets.values():
-            produced(ds)
+        datasets = derive_study(study, sdtm, log, on_dataset=produced)
         progress.update(task, description=f"ADaM: writing {len(datasets)} datasets ({', '.join(formats)})")
         out.mkdir(parents=True, exist_ok=True)
         write_datasets(datasets, out, formats, transliterate=transliterate)

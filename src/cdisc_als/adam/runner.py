@@ -13,6 +13,7 @@ Problems with *data* never stop the run: a missing source dataset skips the data
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -333,13 +334,22 @@ def _frame(value: Any) -> pd.DataFrame:
     return value.data if isinstance(value, Dataset) else value
 
 
-def derive_study(study: Any, sdtm: dict[str, Dataset], log: ConversionLog) -> dict[str, Dataset]:
-    """Derive every ADaM dataset of ``study`` (its ``adam/*.yaml`` specs) from ``sdtm``."""
+def derive_study(
+    study: Any, sdtm: dict[str, Dataset], log: ConversionLog,
+    on_dataset: Callable[[Dataset], None] | None = None,
+) -> dict[str, Dataset]:  # fmt: skip
+    """Derive every ADaM dataset of ``study`` (its ``adam/*.yaml`` specs) from ``sdtm``.
+
+    ``on_dataset`` is called with each dataset as soon as it is derived (the CLI's progress).
+    """
     specs = [load_spec(p) for p in getattr(study, "adam_specs", [])]
-    return derive_specs(specs, sdtm, log, study)
+    return derive_specs(specs, sdtm, log, study, on_dataset=on_dataset)
 
 
-def derive_specs(specs: list[AdamSpec], sdtm: dict[str, Any], log: ConversionLog, study: Any = None) -> dict[str, Dataset]:
+def derive_specs(
+    specs: list[AdamSpec], sdtm: dict[str, Any], log: ConversionLog, study: Any = None,
+    on_dataset: Callable[[Dataset], None] | None = None,
+) -> dict[str, Dataset]:  # fmt: skip
     """Run already loaded specs (tests and benchmarks call this with a subset of specs)."""
     names = {s.dataset for s in specs}
     dupes = sorted({s.dataset for s in specs if [t.dataset for t in specs].count(s.dataset) > 1})
@@ -363,6 +373,8 @@ def derive_specs(specs: list[AdamSpec], sdtm: dict[str, Any], log: ConversionLog
         if ds is not None:
             available[ds.name] = ds
             out[ds.name] = ds
+            if on_dataset is not None:
+                on_dataset(ds)
     return out
 
 
