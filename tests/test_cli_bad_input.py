@@ -157,6 +157,8 @@ def test_missing_raw_file_names_the_table(study, raw, tmp_path):
     result = _sdtm(study, raw, tmp_path / "out")
     assert result.exit_code == 2, result.output
     assert str(raw) in result.output and "no file for table 'demog'" in result.output
+    # and which spec needed it (DM is mapped from the demographics form)
+    assert "dm.yaml" in result.output and "cannot map DM" in result.output
 
 
 def test_garbled_raw_file_names_the_file(study, raw, tmp_path):
@@ -183,6 +185,7 @@ def test_raw_file_that_is_a_folder_exits_2(study, raw, tmp_path):
     result = _sdtm(study, raw, tmp_path / "out")
     assert result.exit_code == 2, result.output
     assert str(raw) in result.output and "no file for table 'ae'" in result.output
+    assert "cannot map" in result.output
 
 
 # (e) validate on a missing folder; compare exit codes

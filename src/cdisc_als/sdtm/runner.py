@@ -264,7 +264,14 @@ def map_study(
     ctx = Context(study=study, log=log, standard=standard, ct=ct, raw_dir=raw_dir, read_source=raw_reader(raw_dir, cache))
     result: dict[str, Dataset] = {}
     for spec in specs:
-        for ds in run_spec(spec, ctx):
+        try:
+            mapped = run_spec(spec, ctx)
+        except DataError as exc:
+            if exc.file == str(spec.path) or str(spec.path) in str(exc):
+                raise
+            # e.g. a raw table that is not there: say which spec needed it
+            raise DataError(spec.path, f"cannot map {spec.domain}: {exc}") from exc
+        for ds in mapped:
             result[ds.name] = ds
             ctx.datasets[ds.name] = ds
             if on_dataset is not None:
