@@ -34,9 +34,11 @@ def op_dataset_size(t: Target, ctx: Context, args: dict, mask: np.ndarray) -> pd
                 continue
             if t.is_numeric_col(v.name):
                 reclen += 8
-            else:
-                longest = t.raw(v.name).str.encode("utf-8").str.len().max()
-                reclen += max(int(v.length or 0), int(longest) if pd.notna(longest) else 1, 1)
+            else:  # longest stored value in bytes, by an Arrow kernel (no per-value Python)
+                import pyarrow.compute as pc
+
+                longest = pc.max(pc.binary_length(t.arrow(v.name))).as_py()
+                reclen += max(int(v.length or 0), int(longest or 1), 1)
         size = len(t) * reclen + 80 * (8 + 2 * len(t.ds.variables))
     if size <= args["max_bytes"]:
         return empty_hits()
