@@ -21,12 +21,9 @@ NAME = {"type": "string", "regex": r"^[A-Za-z_][A-Za-z0-9_]*$"}
 NAMES = {"type": "list", "schema": NAME}
 ORDER = {"type": "list", "schema": {"type": "string", "regex": r"^(-|desc\()?[A-Za-z_][A-Za-z0-9_]*\)?$"}}
 EXPR = {"type": ["string", "number", "boolean"], "nullable": True}
-NEW_VARS = {
-    "anyof": [
-        {"type": "list", "schema": NAME},
-        {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
-    ]
-}
+#: variable name -> expression (``set_values_to``, ``missing_values``, ...)
+VALUES = {"type": "dict", "keysrules": NAME, "valuesrules": EXPR}
+NEW_VARS = {"anyof": [{"type": "list", "schema": NAME}, VALUES]}
 MODE = {"type": "string", "allowed": ["first", "last"]}
 SUBJECT_KEYS = ["STUDYID", "USUBJID"]
 SELF = "."  # a source name meaning "the dataset being derived"

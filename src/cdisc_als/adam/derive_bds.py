@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.adam.common import (
-    EXPR,
     NAME,
     NAMES,
+    VALUES,
     compute,
     left_join,
     log_source,
@@ -80,7 +80,7 @@ PARAM_DEF = {
     "schema": {
         "filter": {"type": "string", "required": True},
         "require_count": {"type": "integer", "min": 1},
-        "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "required": True},
+        "set_values_to": {**VALUES, "required": True},
     },
 }
 
@@ -96,7 +96,7 @@ PARAM_DEF = {
             "function": {"type": "string", "allowed": ["sum", "mean", "min", "max", "count"], "default": "sum"},
             "require_count": {"type": "integer", "min": 1},
             "keep_first": NAMES,
-            "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
+            "set_values_to": VALUES,
             "parameters": {"type": "list", "schema": PARAM_DEF, "minlength": 1, "excludes": ["filter", "set_values_to"]},
         },
     },
@@ -173,7 +173,7 @@ def derive_summary_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.D
             "y": {**NAME, "default": "AVAL"},
             "x_scale": {"type": "number", "default": 1.0},
             "min_points": {"type": "integer", "min": 2, "default": 2},
-            "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "required": True},
+            "set_values_to": {**VALUES, "required": True},
         },
     },
     kind="dataset",

@@ -21,6 +21,7 @@ from cdisc_als.adam.common import (
     NAME,
     NAMES,
     ORDER,
+    VALUES,
     as_datetime,
     compute,
     log_source,
@@ -225,7 +226,7 @@ def derive_var_map(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
     return out
 
 
-@operation("derive_vars_computed", schema={"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "minlength": 1}, kind="dataset")
+@operation("derive_vars_computed", schema={**VALUES, "minlength": 1}, kind="dataset")
 def derive_vars_computed(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """Each variable = the value of its expression, in the order written (later ones see earlier)."""
     out = frame.copy(deep=False)  # new columns only: never writes into shared arrays

@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from cdisc_als.adam.common import (
-    EXPR,
     NAME,
     NAMES,
     ORDER,
+    VALUES,
     as_datetime,
     compute,
     log_source,
@@ -58,7 +58,7 @@ EXPECTED = {
         "visits": {"type": "list", "schema": {"type": "dict"}, "minlength": 1, "excludes": "study"},
         "study": {"type": "string", "excludes": "visits"},
         "filter": {"type": "string"},
-        "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
+        "set_values_to": VALUES,
         "id_vars": NAMES,
     },
 }
@@ -106,7 +106,7 @@ def expected_visits(ctx: Context, spec: dict[str, Any]) -> tuple[pd.DataFrame, l
             "stop_missing": {"type": "string", "allowed": ["last_observed", "carry"], "default": "last_observed"},
             "dtype": {"type": "string", "default": "LOCF"},
             "new_var": {**NAME, "default": "DTYPE"},
-            "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
+            "set_values_to": VALUES,
         },
     },
     kind="dataset",

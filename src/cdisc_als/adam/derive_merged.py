@@ -23,6 +23,7 @@ from cdisc_als.adam.common import (
     NEW_VARS,
     ORDER,
     SUBJECT_KEYS,
+    VALUES,
     add_columns,
     as_datetime,
     compute,
@@ -48,7 +49,7 @@ MERGED_SCHEMA = {
         "order": ORDER,
         "mode": {**MODE, "default": "first"},
         "nth": {"type": "integer", "min": 1},
-        "missing_values": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
+        "missing_values": VALUES,
         "exist_flag": NAME,
     },
 }
@@ -188,7 +189,7 @@ EVENT_SCHEMA = {
         "condition": {"type": "string"},
         "order": ORDER,
         "mode": MODE,
-        "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "required": True},
+        "set_values_to": {**VALUES, "required": True},
     },
 }
 
@@ -203,7 +204,7 @@ EVENT_SCHEMA = {
             "order": ORDER,
             "mode": {**MODE, "default": "first"},
             "new_vars": {**NAMES, "required": True},
-            "missing_values": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
+            "missing_values": VALUES,
         },
     },
     kind="dataset",

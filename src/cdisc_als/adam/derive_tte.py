@@ -14,10 +14,9 @@ from __future__ import annotations
 import pandas as pd
 
 from cdisc_als.adam.common import (
-    EXPR,
-    NAME,
     NAMES,
     SUBJECT_KEYS,
+    VALUES,
     as_datetime,
     compute,
     get_frame,
@@ -35,7 +34,7 @@ SOURCE = {
         "filter": {"type": "string"},
         "date": {"type": "string", "required": True},
         "censor": {"type": "integer", "min": 0},
-        "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR},
+        "set_values_to": VALUES,
     },
 }
 
@@ -51,7 +50,7 @@ SOURCE = {
             "start_date": {"type": "string", "required": True},
             "events": {"type": "list", "schema": SOURCE, "required": True, "minlength": 1},
             "censors": {"type": "list", "schema": SOURCE, "default": []},
-            "set_values_to": {"type": "dict", "keysrules": NAME, "valuesrules": EXPR, "required": True},
+            "set_values_to": {**VALUES, "required": True},
         },
     },
     kind="dataset",
