@@ -183,15 +183,20 @@ def _study_path(study: Any) -> tuple[dict[str, Any], Path | str]:
     return study.config, Path(study.path) / "study.yaml"
 
 
+def _check_unique(codes: list[Any], path: str | Path, key: str, what: str) -> None:
+    """SpecError at ``key`` listing (sorted, once each) the codes that occur more than once."""
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        raise SpecError(path, key, f"{what} defined twice: {dup}")
+
+
 # --------------------------------------------------------------------------- TE
 def build_te(config: dict[str, Any], path: str | Path = "study.yaml") -> pd.DataFrame:
     """TE: one record per planned element."""
     design = design_of(config, path)
     rows = design["elements"]
     codes = [e["etcd"] for e in rows]
-    dup = sorted({c for c in codes if codes.count(c) > 1})
-    if dup:
-        raise SpecError(path, "design.elements", f"element code(s) defined twice: {dup}")
+    _check_unique(codes, path, "design.elements", "element code(s)")
     return pd.DataFrame(
         {
             "STUDYID": config["studyid"],
@@ -271,14 +276,9 @@ def visit_table(config: dict[str, Any], path: str | Path = "study.yaml") -> pd.D
     design = design_of(config, path)
     arms = set(arm_table(config, path)["ARMCD"])
     visits = design["visits"]
-    nums = [v["visitnum"] for v in visits]
-    dup = sorted({n for n in nums if nums.count(n) > 1})
-    if dup:
-        raise SpecError(path, "design.visits", f"VISITNUM defined twice: {dup}")
+    _check_unique([v["visitnum"] for v in visits], path, "design.visits", "VISITNUM")
     names = [v["visit"] for v in visits]
-    dupn = sorted({n for n in names if names.count(n) > 1})
-    if dupn:
-        raise SpecError(path, "design.visits", f"VISIT defined twice: {dupn}")
+    _check_unique(names, path, "design.visits", "VISIT")
     for i, v in enumerate(visits):
         where = f"design.visits[{i}]"
         checks = [(f"{where}.armcd", v.get("armcd"))]
@@ -356,9 +356,7 @@ def build_ti(config: dict[str, Any], path: str | Path = "study.yaml") -> pd.Data
     if not crit:
         raise SpecError(path, "design.criteria", "no eligibility criteria: TI needs at least one")
     codes = [c["ietestcd"] for c in crit]
-    dup = sorted({c for c in codes if codes.count(c) > 1})
-    if dup:
-        raise SpecError(path, "design.criteria", f"IETESTCD defined twice: {dup}")
+    _check_unique(codes, path, "design.criteria", "IETESTCD")
     return pd.DataFrame(
         {
             "STUDYID": config["studyid"],
