@@ -189,7 +189,11 @@ def left_join(frame: pd.DataFrame, add: pd.DataFrame, by: list[str]) -> pd.DataF
 
 
 def add_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
-    """A shallow copy of ``frame`` with the given columns set (replaced when they exist)."""
+    """A shallow copy of ``frame`` with the given columns set (replaced when they exist).
+
+    New columns only: the input frame (and the arrays it shares with other datasets) is never
+    written into, so an operation can return this without copying the data.
+    """
     out = frame.copy(deep=False)
     for name, values in columns.items():
         out[name] = values

@@ -19,6 +19,7 @@ from cdisc_als.adam.common import (
     NAME,
     NAMES,
     VALUES,
+    add_columns,
     compute,
     left_join,
     log_source,
@@ -60,9 +61,8 @@ def derive_var_base(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
 def derive_var_chg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """CHG = AVAL - BASE (missing when either is missing)."""
     require_columns(ctx, frame, [arg["aval"], arg["base"]], "the working dataset")
-    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    out[arg["new_var"]] = frame[arg["aval"]].astype("float64") - frame[arg["base"]].astype("float64")
-    return out
+    change = frame[arg["aval"]].astype("float64") - frame[arg["base"]].astype("float64")
+    return add_columns(frame, {arg["new_var"]: change})
 
 
 @operation("derive_var_pchg", schema={"type": "dict", "schema": {"new_var": {**NAME, "default": "PCHG"}, "aval": {**NAME, "default": "AVAL"}, "base": {**NAME, "default": "BASE"}}}, kind="dataset")
@@ -70,9 +70,8 @@ def derive_var_pchg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
     """PCHG = 100 * (AVAL - BASE) / BASE; missing when BASE is 0 or missing."""
     require_columns(ctx, frame, [arg["aval"], arg["base"]], "the working dataset")
     base = frame[arg["base"]].astype("float64")
-    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    out[arg["new_var"]] = (100.0 * (frame[arg["aval"]].astype("float64") - base) / base.where(base != 0)).to_numpy()
-    return out
+    pchg = 100.0 * (frame[arg["aval"]].astype("float64") - base) / base.where(base != 0)
+    return add_columns(frame, {arg["new_var"]: pchg.to_numpy()})
 
 
 PARAM_DEF = {
@@ -272,7 +271,4 @@ def derive_vars_analysis_window(ctx: Context, frame: pd.DataFrame, arg: dict) ->
         awlo = np.where(b, np.nan, awlo)
     cols = {"AVISIT": avisit, "AVISITN": avisitn, "AWTARGET": target, "AWLO": awlo, "AWHI": awhi,
             "AWTDIFF": np.abs(day - target)}
-    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    for name, values in cols.items():
-        out[name] = values
-    return out
+    return add_columns(frame, cols)

@@ -22,6 +22,7 @@ from cdisc_als.adam.common import (
     NAMES,
     ORDER,
     VALUES,
+    add_columns,
     as_datetime,
     compute,
     log_source,
@@ -68,9 +69,7 @@ def derive_var_trtemfl(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
         during &= st <= te + pd.to_timedelta(arg["end_window"], unit="D")
     rules = [ts.isna(), en.notna() & (en < ts), st.isna(), during.fillna(False)]
     value = np.select([r.to_numpy(dtype=bool) for r in rules], [None, None, "Y", "Y"], default=arg["false_value"])
-    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    out[arg["new_var"]] = pd.Series(value, index=frame.index, dtype="object").to_numpy()
-    return out
+    return add_columns(frame, {arg["new_var"]: pd.Series(value, index=frame.index, dtype="object").to_numpy()})
 
 
 @operation(
@@ -221,9 +220,8 @@ def derive_var_map(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
                          rows, field=arg["source"], values=src[unmapped], target=ctx.domain)
         mapped = mapped.where(~unmapped, arg["default"])
     numeric = all(isinstance(v, (int, float)) for v in mapping.values())
-    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    out[arg["new_var"]] = pd.to_numeric(mapped, errors="coerce").astype("float64").to_numpy() if numeric else mapped.astype("object").where(mapped.notna(), None).to_numpy()
-    return out
+    value = pd.to_numeric(mapped, errors="coerce").astype("float64") if numeric else mapped.astype("object").where(mapped.notna(), None)
+    return add_columns(frame, {arg["new_var"]: value.to_numpy()})
 
 
 @operation("derive_vars_computed", schema={**VALUES, "minlength": 1}, kind="dataset")
@@ -238,20 +236,14 @@ def derive_vars_computed(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Dat
 @operation("derive_vars_constant", schema={"type": "dict", "keysrules": NAME, "minlength": 1}, kind="dataset")
 def derive_vars_constant(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """Each variable = a literal value (no expression parsing: ``"Y"`` is the text Y)."""
-    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    for name, value in arg.items():
-        out[name] = value
-    return out
+    return add_columns(frame, arg)
 
 
 @operation("derive_vars_copy", schema={"type": "dict", "keysrules": NAME, "valuesrules": NAME, "minlength": 1}, kind="dataset")
 def derive_vars_copy(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """``NEW: OLD`` copies a variable under a new name (e.g. ``ASEV: AESEV``)."""
     require_columns(ctx, frame, list(arg.values()), "the working dataset")
-    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    for new, old in arg.items():
-        out[new] = frame[old].to_numpy()
-    return out
+    return add_columns(frame, {new: frame[old].to_numpy() for new, old in arg.items()})
 
 
 @operation("filter_records", schema={"type": "dict", "schema": {"condition": {"type": "string", "required": True}, "reason": {"type": "string"}}}, kind="dataset")

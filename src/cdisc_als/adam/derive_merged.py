@@ -122,9 +122,8 @@ def derive_var_merged_exist_flag(ctx: Context, frame: pd.DataFrame, arg: dict) -
     m = frame[by].reset_index(drop=True).merge(agg, on=by, how="left")
     hit = m["__hit"].astype("boolean")
     flag = np.where(hit.isna(), arg["missing_value"], np.where(hit.fillna(False).to_numpy(dtype=bool), arg["true_value"], arg["false_value"]))
-    out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    out[arg["new_var"]] = pd.Series(flag, index=frame.index, dtype="object").where(pd.notna(flag), None).to_numpy()
-    return out
+    value = pd.Series(flag, index=frame.index, dtype="object").where(pd.notna(flag), None)
+    return add_columns(frame, {arg["new_var"]: value.to_numpy()})
 
 
 @operation(
