@@ -39,6 +39,12 @@ from cdisc_als.adam.common import (
 from cdisc_als.adam.expr import names_in
 from cdisc_als.ops.registry import Context, operation
 
+
+def _order_column(item: str) -> str:
+    """The variable an ``order`` item sorts by: ``-X``, ``desc(X)`` and ``X`` all give ``X``."""
+    return item.lstrip("-").removeprefix("desc(").rstrip(")")
+
+
 MERGED_SCHEMA = {
     "type": "dict",
     "schema": {
@@ -65,7 +71,7 @@ def derive_vars_merged(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     require_columns(ctx, frame, by, "the working dataset")
     add = add[mask(ctx, add, arg.get("filter"))]
     values = compute(ctx, add, mapping)
-    order_cols = [c.lstrip("-").removeprefix("desc(").rstrip(")") for c in arg.get("order") or []]
+    order_cols = [_order_column(c) for c in arg.get("order") or []]
     require_columns(ctx, add, order_cols, f"dataset {arg['dataset']}")
     sel = pd.concat([add[by + [c for c in order_cols if c not in by]], values], axis=1)
     sel = sel.loc[:, ~sel.columns.duplicated(keep="last")]
@@ -157,14 +163,14 @@ def derive_vars_joined(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     clash = [c for c in add.columns if c in left.columns and c not in by]
     right = add.rename(columns={c: f"{c}_JOIN" for c in clash})
     # join only the columns the expressions use: the pairs can be many (AE x dosing days)
-    order_names = {o.lstrip("-").removeprefix("desc(").rstrip(")") for o in arg.get("order") or []}
+    order_names = {_order_column(o) for o in arg.get("order") or []}
     used = set().union(names_in(arg.get("filter_join")), *(names_in(v) for v in mapping.values()), order_names)
     used |= {f"{c}_JOIN" for c in used if c in clash}
     left_small = left[[c for c in left.columns if c in by or c == "__rid" or c in used]]
     right_small = right[[c for c in right.columns if c in by or c in used]]
     joined = left_small.merge(right_small, on=by, how="inner", sort=False)
     joined = joined[mask(ctx, joined, arg.get("filter_join"))]
-    order = [o if o.lstrip("-").removeprefix("desc(").rstrip(")") not in clash else o.replace(o.lstrip("-").removeprefix("desc(").rstrip(")"), o.lstrip("-").removeprefix("desc(").rstrip(")") + "_JOIN") for o in arg.get("order") or []]
+    order = [o.replace(c, c + "_JOIN") if (c := _order_column(o)) in clash else o for o in arg.get("order") or []]
     renamed = {k: (v + "_JOIN" if isinstance(v, str) and v in clash else v) for k, v in mapping.items()}
     if order:
         joined = pick(joined, ["__rid"], order, arg["mode"])
