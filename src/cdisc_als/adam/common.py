@@ -108,20 +108,22 @@ def sort_frame(frame: pd.DataFrame, by: list[str], order: list[str] | None) -> p
     return frame.iloc[pos]
 
 
+def group_starts(group_codes: list[np.ndarray], n: int) -> np.ndarray:
+    """True at the first of the ``n`` (>= 1) sorted records of each group (from ``sort_positions``)."""
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for g in group_codes:  # loop over key columns, not records
+        change[1:] |= g[1:] != g[:-1]
+    return change
+
+
 def pick(frame: pd.DataFrame, by: list[str], order: list[str] | None, mode: str = "first", nth: int | None = None) -> pd.DataFrame:
     """One record per ``by`` group: the first/last (or n-th) after ordering (groups in key order)."""
     n = len(frame)
     if n == 0:
         return frame
     pos, group_codes = sort_positions(frame, by, order)
-    if group_codes:
-        change = np.zeros(n, dtype=bool)
-        change[0] = True
-        for g in group_codes:  # loop over key columns, not records
-            change[1:] |= g[1:] != g[:-1]
-    else:
-        change = np.zeros(n, dtype=bool)
-        change[0] = True
+    change = group_starts(group_codes, n)
     starts = np.flatnonzero(change)
     ends = np.append(starts[1:], n) - 1
     if nth is None:

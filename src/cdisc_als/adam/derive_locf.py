@@ -42,6 +42,7 @@ from cdisc_als.adam.common import (
     VALUES,
     as_datetime,
     compute,
+    group_starts,
     log_source,
     mask,
     parse_order,
@@ -155,10 +156,7 @@ def derive_locf_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Data
     n_obs = len(obs)
     pos, group_codes = sort_positions(both, by, arg["order"])
     n = len(both)
-    change = np.zeros(n, dtype=bool)
-    change[0] = True
-    for g in group_codes:  # loop over key columns, not records
-        change[1:] |= g[1:] != g[:-1]
+    change = group_starts(group_codes, n)
     start = np.maximum.accumulate(np.where(change, np.arange(n), 0))
     is_obs = pos < n_obs
     last = np.maximum.accumulate(np.where(is_obs, np.arange(n), -1))
