@@ -57,7 +57,19 @@ def derive_var_base(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFram
     return left_join(frame, base, by)
 
 
-@operation("derive_var_chg", schema={"type": "dict", "schema": {"new_var": {**NAME, "default": "CHG"}, "aval": {**NAME, "default": "AVAL"}, "base": {**NAME, "default": "BASE"}}}, kind="dataset")
+def _change_schema(new_var: str) -> dict:
+    """CHG and PCHG take the same inputs (AVAL, BASE); only the default result name differs."""
+    return {
+        "type": "dict",
+        "schema": {
+            "new_var": {**NAME, "default": new_var},
+            "aval": {**NAME, "default": "AVAL"},
+            "base": {**NAME, "default": "BASE"},
+        },
+    }
+
+
+@operation("derive_var_chg", schema=_change_schema("CHG"), kind="dataset")
 def derive_var_chg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """CHG = AVAL - BASE (missing when either is missing)."""
     require_columns(ctx, frame, [arg["aval"], arg["base"]], "the working dataset")
@@ -65,7 +77,7 @@ def derive_var_chg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
     return add_columns(frame, {arg["new_var"]: change})
 
 
-@operation("derive_var_pchg", schema={"type": "dict", "schema": {"new_var": {**NAME, "default": "PCHG"}, "aval": {**NAME, "default": "AVAL"}, "base": {**NAME, "default": "BASE"}}}, kind="dataset")
+@operation("derive_var_pchg", schema=_change_schema("PCHG"), kind="dataset")
 def derive_var_pchg(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """PCHG = 100 * (AVAL - BASE) / BASE; missing when BASE is 0 or missing."""
     require_columns(ctx, frame, [arg["aval"], arg["base"]], "the working dataset")
