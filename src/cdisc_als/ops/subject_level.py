@@ -42,10 +42,6 @@ _SOURCE = {
 _SOURCES = {"type": "list", "schema": _SOURCE, "minlength": 1}
 
 
-def _frame(ctx: Context, name: str) -> pd.DataFrame:
-    return ctx.dataset_frame(name)
-
-
 def _filter(ctx: Context, frame: pd.DataFrame, where: str | None) -> pd.DataFrame:
     if not where:
         return frame
@@ -70,7 +66,7 @@ def source_dates(ctx: Context, src: dict[str, Any]) -> pd.DataFrame:
     records of the subject are returned (the caller takes the min or max); with ``occurrence: n``
     the n-th record in date order.
     """
-    frame = _filter(ctx, _frame(ctx, src["dataset"]), src.get("where"))
+    frame = _filter(ctx, ctx.dataset_frame(src["dataset"]), src.get("where"))
     if not src.get("column") and not src.get("value"):
         raise ctx.fail(f"date source {src['dataset']}: give `column` or `value`")
     # values of another table are checked (and logged) by that table's own spec: stay quiet here
@@ -185,7 +181,7 @@ def op_actual_arm(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> pd.
     """
     key = arg.get("key", "USUBJID")
     sep = arg.get("sep", "-")
-    ex = _filter(ctx, _frame(ctx, arg["dataset"]), arg.get("where"))
+    ex = _filter(ctx, ctx.dataset_frame(arg["dataset"]), arg.get("where"))
     for col in (key, arg["column"]):
         if col not in ex.columns:
             raise ctx.fail(f"{arg['dataset']} has no column {col!r}")
@@ -250,7 +246,7 @@ def build_se(ctx: Context, arg: dict[str, Any]) -> pd.DataFrame:
     """SE records: element k of the subject's arm starts at ``starts[k]``; it ends where the next
     element that took place starts, the last one at ``end`` (end of participation)."""
     config, path = _study_path(ctx.study)
-    dm = _frame(ctx, arg.get("subjects", "DM"))
+    dm = ctx.dataset_frame(arg.get("subjects", "DM"))
     armcol = arg.get("arm", "ACTARMCD")
     for col in ("USUBJID", armcol):
         if col not in dm.columns:
@@ -417,7 +413,7 @@ def op_element_epoch(ctx: Context, frame: pd.DataFrame, arg: dict[str, Any]) -> 
     Example: ``EPOCH: {element_epoch: {date: AESTDTC, se: SE, not_after: AEENDTC}}``.
     """
     key = arg.get("key", "USUBJID")
-    se = _frame(ctx, arg.get("se", "SE"))
+    se = ctx.dataset_frame(arg.get("se", "SE"))
     same_day = arg.get("same_day", "next")
     if not arg.get("partial", True):
         return epoch_of(se, frame[key], frame[arg["date"]], same_day)
@@ -483,7 +479,7 @@ def build_sv(ctx: Context, arg: dict[str, Any]) -> pd.DataFrame:
     config, path = _study_path(ctx.study)
     parts = []
     for i, src in enumerate(arg["from"]):
-        frame = _filter(ctx, _frame(ctx, src["dataset"]), src.get("where"))
+        frame = _filter(ctx, ctx.dataset_frame(src["dataset"]), src.get("where"))
         need = ["USUBJID", "VISITNUM", "VISIT", src["date"]] + ([src["end"]] if src.get("end") else [])
         missing = [c for c in need if c not in frame.columns]
         if missing:
@@ -509,7 +505,7 @@ def build_sv(ctx: Context, arg: dict[str, Any]) -> pd.DataFrame:
     sv.insert(0, "STUDYID", config["studyid"])
     if arg.get("epoch") is not None:
         e = arg["epoch"]
-        se = _frame(ctx, e.get("se", "SE"))
+        se = ctx.dataset_frame(e.get("se", "SE"))
         sv["EPOCH"] = epoch_of(se, sv["USUBJID"], sv["SVSTDTC"], e.get("same_day", "next"))
     cols = ["STUDYID", "DOMAIN", "USUBJID", "VISITNUM", "VISIT", "SVPRESP", "SVOCCUR", "VISITDY",
             *(["EPOCH"] if "EPOCH" in sv else []), "SVSTDTC", "SVENDTC", "SVUPDES"]
