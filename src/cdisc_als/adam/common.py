@@ -152,6 +152,13 @@ def compute(ctx: Context, frame: pd.DataFrame, mapping: dict[str, Any], extra: d
     return out
 
 
+def set_values_to(ctx: Context, frame: pd.DataFrame, values: dict[str, Any] | None) -> None:
+    """Set each variable of ``values`` (name -> expression) on ``frame``, in place and in the
+    order written, so later expressions see earlier results (the ``set_values_to`` rule)."""
+    for name, value in (values or {}).items():
+        frame[name] = compute(ctx, frame, {name: value})[name].to_numpy()
+
+
 def expr_series(ctx: Context, frame: pd.DataFrame, expr: Any, extra: dict[str, Any] | None = None) -> pd.Series:
     """Evaluate an expression, turning evaluator errors into SpecErrors that name the spec entry."""
     try:

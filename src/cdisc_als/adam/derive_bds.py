@@ -25,6 +25,7 @@ from cdisc_als.adam.common import (
     log_source,
     mask,
     require_columns,
+    set_values_to,
 )
 from cdisc_als.ops.registry import Context, operation
 
@@ -167,8 +168,7 @@ def derive_summary_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.D
                                  agg.loc[short, by[min(1, len(by) - 1)]], field=var, values=pd.Series(n[groups][short]),
                                  target=ctx.domain)
             agg = agg[~short].reset_index(drop=True)
-        for name, value_expr in d["set_values_to"].items():
-            agg[name] = compute(ctx, agg, {name: value_expr})[name].to_numpy()
+        set_values_to(ctx, agg, d["set_values_to"])
         pieces.append(agg)
     return pd.concat([frame, *pieces], ignore_index=True)
 
@@ -216,8 +216,7 @@ def derive_param_slope(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataF
     s["AVAL"] = ((s["n"] * s["sxy"] - s["sx"] * s["sy"]) / denom.where(denom != 0)).astype("float64")
     rec = s[by + ["AVAL"]].rename(columns={"AVAL": arg["y"]}) if arg["y"] != "AVAL" else s[by + ["AVAL"]]
     rec = rec.copy()
-    for name, value in arg["set_values_to"].items():
-        rec[name] = compute(ctx, rec, {name: value})[name].to_numpy()
+    set_values_to(ctx, rec, arg["set_values_to"])
     return pd.concat([frame, rec], ignore_index=True)
 
 

@@ -24,12 +24,12 @@ from cdisc_als.adam.common import (
     VALUES,
     add_columns,
     as_datetime,
-    compute,
     log_source,
     mask,
     parse_order,
     pick,
     require_columns,
+    set_values_to,
 )
 from cdisc_als.ops.registry import ROW_COLUMN, Context, operation
 
@@ -228,8 +228,7 @@ def derive_var_map(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame
 def derive_vars_computed(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     """Each variable = the value of its expression, in the order written (later ones see earlier)."""
     out = frame.copy(deep=False)  # new columns only: never writes into shared arrays
-    for name, expr in arg.items():
-        out[name] = compute(ctx, out, {name: expr})[name].to_numpy()
+    set_values_to(ctx, out, arg)
     return out
 
 

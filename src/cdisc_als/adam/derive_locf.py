@@ -47,6 +47,7 @@ from cdisc_als.adam.common import (
     mask,
     parse_order,
     require_columns,
+    set_values_to,
     sort_positions,
 )
 from cdisc_als.errors import SpecError
@@ -206,8 +207,7 @@ def derive_locf_records(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Data
 
     recs = recs[list(dict.fromkeys([*by, *exp_cols, var, *keep]))].copy()
     recs[arg["new_var"]] = arg["dtype"]
-    for name, value in (arg.get("set_values_to") or {}).items():
-        recs[name] = compute(ctx, recs, {name: value})[name].to_numpy()
+    set_values_to(ctx, recs, arg.get("set_values_to"))
     if recs.empty:
         return out_frame
     return pd.concat([out_frame, recs], ignore_index=True)

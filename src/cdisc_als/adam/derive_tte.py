@@ -24,6 +24,7 @@ from cdisc_als.adam.common import (
     mask,
     pick,
     require_columns,
+    set_values_to,
 )
 from cdisc_als.ops.registry import Context, operation
 
@@ -104,8 +105,7 @@ def derive_param_tte(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFra
             result.loc[none, keys[-1]], field="ADT", target=ctx.domain,
         )
         result = result[~none]
-    for name, value in arg["set_values_to"].items():
-        result[name] = compute(ctx, result, {name: value})[name].to_numpy()
+    set_values_to(ctx, result, arg["set_values_to"])
     result = result.reset_index(drop=True)
     if "PARAMCD" in frame.columns and len(frame):
         return pd.concat([frame, result], ignore_index=True)
