@@ -36,9 +36,16 @@ def _umask() -> int:
 
 
 def commit(staged: Staged) -> list[Path]:
-    """Rename every staged temporary file onto its final path; returns the final paths."""
-    for tmp, target in staged:
-        os.replace(tmp, target)
+    """Rename every staged temporary file onto its final path; returns the final paths.
+
+    If a rename fails, the temporary files not yet renamed are removed before the error goes on.
+    """
+    try:
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except BaseException:
+        discard(staged)
+        raise
     return [target for _, target in staged]
 
 

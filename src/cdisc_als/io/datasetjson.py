@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from cdisc_als import __version__
 from cdisc_als.dataset import Dataset, Variable
 from cdisc_als.errors import DataError
-from cdisc_als.io.atomic import Staged, commit, discard, staging
+from cdisc_als.io.atomic import Staged, commit, staging
 from cdisc_als.io.sasformats import (
     DEFAULT_FORMAT,
     format_kind,
@@ -79,11 +79,7 @@ def write_datasetjson(
         dataset, path, ndjson, created=created, db_last_modified=db_last_modified,
         originator=originator, study_oid=study_oid, metadata_version_oid=metadata_version_oid,
     )  # fmt: skip
-    try:
-        return commit(staged)[0]
-    except BaseException:
-        discard(staged)
-        raise
+    return commit(staged)[0]
 
 
 def stage_datasetjson(

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from cdisc_als.dataset import Dataset, Variable
 from cdisc_als.errors import DataError
-from cdisc_als.io.atomic import Staged, commit, discard, staging
+from cdisc_als.io.atomic import Staged, commit, staging
 from cdisc_als.io.ibm import ieee_to_ibm
 from cdisc_als.io.sasformats import format_kind, from_sas_number, parse_format
 from cdisc_als.io.xpt_checks import Column, check_dataset
@@ -96,11 +96,7 @@ def write_xpt_parts(
         dataset, path, transliterate=transliterate, underflow=underflow,
         split_bytes=split_bytes, created=created,
     )  # fmt: skip
-    try:
-        written = commit(staged)
-    except BaseException:
-        discard(staged)
-        raise
+    written = commit(staged)
     remove_stale_parts(path, written, dataset.name)
     return written
 
