@@ -64,6 +64,8 @@ def test_dm_values(built: dict[str, pd.DataFrame]) -> None:
     assert dm.loc["003", "BRTHDTC"] == "1970"
     # value_map Female -> F; ct: "not reported" is a case variant of NOT REPORTED, "white" of WHITE
     assert dm.loc["001", "SEX"] == "F"
+    # hardcode_ct: "Years" is a synonym of the AGEU term YEARS (C29848)
+    assert list(dm["AGEU"]) == ["YEARS"] * 3
     assert dm.loc["003", "ETHNIC"] == "NOT REPORTED"
     assert dm.loc["003", "RACE"] == "WHITE"
     # AND (Andorra) is accepted only because the spec lists it in `extend`
