@@ -211,7 +211,7 @@ def define(
 def build(
     study: StudyOpt,
     out: OutOpt,
-    raw: Annotated[Path | None, typer.Option("--raw", help="Raw folder (default: generate).")] = None,
+    raw: Annotated[Path | None, typer.Option("--raw", help="Raw folder. Default: generate it with the study's raw generator (study.yaml raw:), which only studies with a generator have.")] = None,
     allow_errors: Annotated[bool, typer.Option(help="Go on when validation finds errors.")] = False,
     format: FormatOpt = "xpt",
     transliterate: TransliterateOpt = False,

@@ -24,7 +24,7 @@ from pathlib import Path
 from rich.console import Console
 
 from cdisc_als import __version__
-from cdisc_als.errors import ConversionLog
+from cdisc_als.errors import CdiscAlsError, ConversionLog
 from cdisc_als.reproducible import source_date
 from cdisc_als.study import Study, load_study
 
@@ -137,6 +137,11 @@ def _build(
     with progress_display(shown) as progress:
         task = progress.add_task("raw data", total=None)
         if raw is None:
+            if not (study.config.get("raw") or {}).get("generator"):
+                raise CdiscAlsError(
+                    f"study {study.studyid} has no raw data generator (study.yaml raw.generator): "
+                    "pass its raw files with --raw DIR"
+                )
             raw = work / "raw"
             counts = generate_raw(study, raw)
             progress.update(task, description=f"raw data: generated {sum(counts.values())} rows in {len(counts)} forms")
