@@ -39,7 +39,8 @@ def filter_rows(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
     except expr.ExprError as exc:
         raise ctx.fail(str(exc)) from None
     ctx.log_rows(frame, ~keep, arg["reason"], severity=arg.get("severity", "info"), target=None, dropped=True)
-    return frame[keep]
+    # the runner's working frame is its own: no need for the full copy an all-True mask makes
+    return frame[keep] if not keep.all() else frame
 
 
 TRANSPOSE_SCHEMA = {
@@ -84,7 +85,8 @@ def transpose(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFrame:
         keep = np.ones(values.shape, dtype=bool)
     # row-major nonzero: record order, then the listed column order
     rows, cols_idx = np.nonzero(keep)
-    long = frame[ids].iloc[rows].reset_index(drop=True)
+    long = frame[ids].take(rows)
+    long.index = pd.RangeIndex(len(long))  # a fresh frame: no reset_index copy of the long data
     long[arg["name"]] = np.asarray(list(mapping.values()), dtype=object)[cols_idx]
     long[arg["value"]] = values[rows, cols_idx]
     empty = ~keep.any(axis=1)
@@ -193,7 +195,7 @@ def reject_duplicates(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.DataFr
     dup = frame.duplicated(arg["keys"], keep=arg.get("keep", "first"))
     ctx.log_rows(frame, dup, arg.get("reason", f"duplicate record for {arg['keys']}"),
                  severity=arg.get("severity", "error"), dropped=True)
-    return frame[~dup]
+    return frame[~dup] if dup.any() else frame
 
 
 def row_ids(frame: pd.DataFrame) -> pd.DataFrame:
