@@ -61,6 +61,7 @@ def conform_dataset(
     extra: Iterable[str] = (),
     keep_empty: Iterable[str] = (),
     origins: dict[str, dict] | None = None,
+    columns: Iterable[str] | None = None,
 ) -> Dataset:
     """Order, type and label ``frame`` per ``meta``; return a ``Dataset``.
 
@@ -77,11 +78,17 @@ def conform_dataset(
     ``origins`` ({variable: {origin, source, method, codelist, comment, value_level}}, from the
     SDTM runner's lineage tracker) is carried onto the output Variables for Define-XML; a variable
     it does not name (an Exp variable the spec does not map) gets origin ``Not Available``.
+
+    ``columns`` (default: all) limits the work to those columns of ``frame``, as if the frame had
+    been cut to them: the SDTM runner's working frame also holds helper columns, and cutting a
+    multi-million-record frame first would copy all of it.
     """
     name = (name or meta.name).upper()
     extra = set(extra)
     known = {v.name for v in meta.variables}
-    unknown = [c for c in frame.columns if c not in known and c not in _INTERNAL and c not in extra]
+    cols = list(frame.columns) if columns is None else [c for c in columns if c in frame.columns]
+    in_frame = set(cols)
+    unknown = [c for c in cols if c not in known and c not in _INTERNAL and c not in extra]
     if unknown:
         raise SpecError(f"dataset {name}", ", ".join(unknown), f"not variable(s) of {meta.name} in the standard")
     keep_empty = set(keep_empty)
@@ -89,7 +96,7 @@ def conform_dataset(
     variables = []
     index = frame.index
     for var in meta.variables:
-        present = var.name in frame.columns
+        present = var.name in in_frame
         col = frame[var.name] if present else pd.Series(np.full(len(frame), None, dtype=object), index=index)
         if var.type == "Num":
             if col.dtype == object:
@@ -110,7 +117,10 @@ def conform_dataset(
             continue
         out[var.name] = col
         variables.append(_with_origin(var, origins))
-    data = pd.DataFrame(out, index=index).reset_index(drop=True)
+    # plain numpy arrays (object or float64) on a fresh 0..n-1 index: the same frame as
+    # reset_index gave, built with one copy (pandas stacks same-dtype columns into a new block)
+    # instead of three
+    data = pd.DataFrame({k: v.to_numpy() for k, v in out.items()}, index=pd.RangeIndex(len(index)), copy=False)
     return Dataset(
         name=name,
         data=data,

@@ -195,7 +195,8 @@ def run_spec(spec: Spec, ctx: Context) -> list[Dataset]:
     frame = _sort(spec, frame, meta)
     _check_accounting(ctx, spec, pd.concat(inputs, ignore_index=True), frame)
     origins = tracker.variables(frame, targets)
-    out = [conform_dataset(frame[targets + list(INTERNAL_COLUMNS)], meta, ctx.log, name=spec.domain, origins=origins)]
+    out = [conform_dataset(frame, meta, ctx.log, name=spec.domain, origins=origins,
+                           columns=targets + list(INTERNAL_COLUMNS))]
     if spec.supp:
         items = tracker.supp_items(frame, spec.supp)
         supp = build_supp(ctx, frame, spec.supp, spec.domain, items)
