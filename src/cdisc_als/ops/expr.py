@@ -202,7 +202,8 @@ def series_text(s: pd.Series) -> pd.Series:
     obj = s.astype("object")
     kind = pd.api.types.infer_dtype(obj, skipna=True)
     if kind in ("string", "empty"):
-        return obj.where(obj.notna(), None) if obj.hasnans else obj
+        na = obj.isna()  # one null scan (hasnans and notna would each scan the column)
+        return obj.where(~na, None) if na.any() else obj
     nums = pd.to_numeric(obj, errors="coerce")
     isnum = obj.notna() & nums.notna() & ~obj.map(type).eq(str)
     out = obj.astype(str).astype("object")
