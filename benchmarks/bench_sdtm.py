@@ -2,12 +2,14 @@
 
 Usage: .venv/bin/python benchmarks/bench_sdtm.py [--subjects 40 1000 10000] [--study mappings/admsc-als]
 Generates the seeded raw export once per size (timed separately), then maps it and prints seconds
-and rows/s per dataset, plus the total.
+and rows/s per dataset, plus the total and the process's peak resident memory so far (RSS:
+the largest dataset's mapping sets it; QS at 10,000 subjects).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -48,6 +50,8 @@ def bench(study_arg: str, subjects: int, workdir: Path) -> None:
     print(f"\n== {subjects} subjects: raw generation {t_raw:.1f} s, raw -> SDTM {total:.1f} s "
           f"({log.count('error')} log errors)")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+    print(f"peak RSS so far: {peak_mb:,.0f} MB")
 
 
 def main() -> None:
