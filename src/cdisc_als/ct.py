@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -304,3 +305,20 @@ def load_ct(version: str = DEFAULT_VERSION, extra: Iterable[Path | str] = ()) ->
     ``extra``: study-specific sponsor YAML files (same format as ``specs/ct/sponsor/*.yaml``).
     """
     return _load(version, tuple(str(Path(p).resolve()) for p in extra))
+
+
+def study_terminology(study: Any) -> Terminology:
+    """The CT of a study: ``standards.ct`` of its study.yaml plus the study's own sponsor codelists.
+
+    A study may keep codelists of its own (same format as ``specs/ct/sponsor/*.yaml``) in files
+    named by ``codelists:`` in study.yaml, relative to the study folder, so that a new study
+    needs no change to the installed package.
+    """
+    config = getattr(study, "config", None) or {}
+    version = (config.get("standards") or {}).get("ct") or DEFAULT_VERSION
+    folder = Path(getattr(study, "path", "."))
+    extra = [folder / name for name in config.get("codelists") or []]
+    for path in extra:
+        if not path.is_file():
+            raise SpecError(folder / "study.yaml", "codelists", f"codelist file {path} not found")
+    return load_ct(version, extra=extra)

@@ -34,6 +34,8 @@ STUDY_SCHEMA: dict[str, Any] = {
         },
     },
     "created": {"type": "string"},  # fixed timestamp for reproducible outputs
+    # the study's own sponsor codelist files (specs/ct/sponsor format), relative to its folder
+    "codelists": {"type": "list", "schema": {"type": "string"}},
     "raw": {"type": "dict", "allow_unknown": True},
     "design": {"type": "dict", "allow_unknown": True},
     "trial_summary": {"type": "list"},

@@ -195,9 +195,9 @@ class _Codelists:
         version = ((getattr(study, "config", None) or {}).get("standards") or {}).get("ct") or "2025-03-28"
         self.version = version
         try:
-            from cdisc_als.ct import load_ct
+            from cdisc_als.ct import study_terminology
 
-            self.ct = load_ct(version)
+            self.ct = study_terminology(study)
         except (ImportError, FileNotFoundError):
             self.ct = None
         self.adam_ids = self._adam_ids(version)

@@ -32,14 +32,11 @@ CT_SCHEMA = {
 
 
 def get_ct(ctx: Context) -> Any:
-    """The CDISC terminology of the study's CT version (loaded once per run)."""
+    """The study's terminology: its CT version plus its own codelists (loaded once per run)."""
     if ctx.ct is None:
-        from cdisc_als.ct import load_ct
+        from cdisc_als.ct import study_terminology
 
-        version = None
-        if ctx.study is not None:
-            version = ctx.study.config.get("standards", {}).get("ct")
-        ctx.ct = load_ct(version) if version else load_ct()
+        ctx.ct = study_terminology(ctx.study)
     return ctx.ct
 
 
@@ -105,7 +102,7 @@ def ct(ctx: Context, frame: pd.DataFrame, arg: dict) -> pd.Series:
         raise ctx.fail(f"unknown codelist {name!r} (not in CDISC CT nor the study CT)")
     if codelist is not None:
         normal = codelist.normalize(values).astype("object")
-        label = f"{codelist.id} ({codelist.code})"
+        label = f"{codelist.id} ({codelist.code or 'sponsor-defined'})"
         extensible = bool(codelist.extensible)
     else:
         allowed = dict.fromkeys(study_terms or [])

@@ -388,8 +388,10 @@ def split_text(text: str, width: int = TSVAL_MAX) -> list[str]:
 def _terminology(ctx: Context | None, version: str) -> Any:
     if ctx is not None and ctx.ct is not None:
         return ctx.ct
-    from cdisc_als.ct import load_ct
+    from cdisc_als.ct import load_ct, study_terminology
 
+    if ctx is not None and ctx.study is not None:
+        return study_terminology(ctx.study)
     return load_ct(version=version)
 
 

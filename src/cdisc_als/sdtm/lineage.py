@@ -184,10 +184,9 @@ class Tracker:
         ct = self.ct
         if ct is None:
             try:
-                from cdisc_als.ct import load_ct
+                from cdisc_als.ct import study_terminology
 
-                version = ((getattr(self.study, "config", None) or {}).get("standards") or {}).get("ct")
-                ct = self.ct = load_ct(version) if version else load_ct()
+                ct = self.ct = study_terminology(self.study)
             except (ImportError, FileNotFoundError, OSError):
                 return cid
         try:
