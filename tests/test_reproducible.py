@@ -49,3 +49,27 @@ def test_zip_entries_get_one_date_and_rewrites_apply(tmp_path):
         assert [i.filename for i in z.infolist()] == ["a.txt", "b/core.xml"]
         assert z.read("b/core.xml") == b"<modified>2013-03-12</modified>"
         assert z.getinfo("a.txt").compress_type == zipfile.ZIP_DEFLATED
+
+
+class _Study:
+    def __init__(self, created):
+        self.config = {"created": created} if created else {}
+
+
+def test_study_date_prefers_source_date_epoch(monkeypatch):
+    from cdisc_als.reproducible import study_date
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1356998400")
+    assert study_date(_Study("2026-01-01T00:00:00")) == dt.datetime(2013, 1, 1, tzinfo=dt.UTC)
+
+
+def test_study_date_from_created_in_utc(monkeypatch):
+    from cdisc_als.reproducible import study_date
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert study_date(_Study("2026-01-01T00:00:00")) == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    # 01:00 at +01:00 is midnight UTC
+    assert study_date(_Study("2026-01-01T01:00:00+01:00")) == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert study_date(_Study(None)) is None
+    with pytest.raises(CdiscAlsError, match="created"):
+        study_date(_Study("New Year 2026"))

@@ -25,7 +25,7 @@ from rich.console import Console
 
 from cdisc_als import __version__
 from cdisc_als.errors import CdiscAlsError, ConversionLog
-from cdisc_als.reproducible import source_date
+from cdisc_als.reproducible import study_date
 from cdisc_als.study import Study, load_study
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
@@ -33,14 +33,7 @@ EXIT_OK, EXIT_FINDINGS = 0, 1
 
 def build_timestamp(study: Study) -> datetime:
     """The one timestamp of a build: SOURCE_DATE_EPOCH, else study.yaml ``created``, else 2000-01-01."""
-    fixed = source_date()
-    if fixed is not None:
-        return fixed
-    created = study.config.get("created")
-    if created:
-        value = datetime.fromisoformat(str(created))
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime(2000, 1, 1, tzinfo=UTC)
+    return study_date(study) or datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def submission_dirs(out: Path, studyid: str) -> tuple[Path, Path]:

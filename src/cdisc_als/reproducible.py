@@ -12,6 +12,7 @@ import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cdisc_als.errors import CdiscAlsError
 
@@ -24,6 +25,24 @@ def source_date() -> dt.datetime | None:
     if not value.isdigit():
         raise CdiscAlsError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {value!r}")
     return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+
+
+def study_date(study: Any) -> dt.datetime | None:
+    """A study's fixed timestamp (UTC): ``SOURCE_DATE_EPOCH``, else study.yaml ``created``, else None.
+
+    A ``created`` value without a UTC offset is taken as UTC.
+    """
+    fixed = source_date()
+    if fixed is not None:
+        return fixed
+    created = (getattr(study, "config", None) or {}).get("created")
+    if not created:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(str(created))
+    except ValueError as exc:
+        raise CdiscAlsError(f"study.yaml created: {created!r} is not an ISO 8601 date/time") from exc
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def now_or_source_date() -> dt.datetime:

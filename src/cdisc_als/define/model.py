@@ -22,7 +22,7 @@ import pandas as pd
 from cdisc_als import __version__
 from cdisc_als.dataset import Dataset, Variable
 from cdisc_als.define.metadata import enrich, is_reference, measured, repeating, standard_info
-from cdisc_als.reproducible import source_date
+from cdisc_als.reproducible import study_date
 
 CLASS_ORDER = [
     "TRIAL DESIGN", "SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT",
@@ -49,13 +49,8 @@ NCI_CODE = re.compile(r"^C\d+$")
 
 def creation_datetime(study) -> str:
     """Fixed timestamp for reproducible builds: SOURCE_DATE_EPOCH, else study.yaml ``created``."""
-    fixed = source_date()
-    if fixed is not None:
-        return fixed.replace(tzinfo=None).isoformat(timespec="seconds")
-    created = (getattr(study, "config", None) or {}).get("created")
-    if created:
-        return str(pd.Timestamp(str(created)).tz_localize(None).isoformat(timespec="seconds"))
-    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    stamp = study_date(study) or _dt.datetime.now(_dt.UTC)
+    return stamp.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def infer_adam_class(ds: Dataset) -> str | None:
