@@ -112,12 +112,27 @@ def summary_line(stage: str, datasets: dict, out: Path, log: LogSummary) -> str:
     )
 
 
+def _write(progress, task, label: str, datasets: dict, out: Path, formats: list[str], transliterate: bool) -> None:
+    """Write a stage's datasets into ``out`` (shown in the progress display)."""
+    from cdisc_als.io import write_datasets
+
+    progress.update(task, description=f"{label}: writing {len(datasets)} datasets ({', '.join(formats)})")
+    out.mkdir(parents=True, exist_ok=True)
+    write_datasets(datasets, out, formats, transliterate=transliterate)
+
+
+def _finish(stage: str, datasets: dict, out: Path, log: ConversionLog, console: Console, shown: Console, quiet: bool) -> bool:
+    """Write the stage's conversion log, print the summary line; True when the log has no errors."""
+    summary = _report_log(log, out / "logs" / f"{stage}_conversion_log.csv", console, stage, quiet)
+    shown.print(summary_line(stage, datasets, out, summary), highlight=False)
+    return summary.errors == 0
+
+
 def run_sdtm_stage(
     study_arg: str, raw_dir: Path, out: Path, formats: list[str], console: Console,
     *, quiet: bool = False, transliterate: bool = False,
 ) -> bool:  # fmt: skip
     """raw -> SDTM datasets in ``out``; returns False when the log has errors."""
-    from cdisc_als.io import write_datasets
     from cdisc_als.sdtm import map_study
     from cdisc_als.study import load_study
 
@@ -128,12 +143,8 @@ def run_sdtm_stage(
         task = progress.add_task("SDTM: mapping", total=None)
         produced = dataset_counter(progress, task, "SDTM", shown)
         datasets = map_study(study, Path(raw_dir), log, on_dataset=produced)
-        progress.update(task, description=f"SDTM: writing {len(datasets)} datasets ({', '.join(formats)})")
-        out.mkdir(parents=True, exist_ok=True)
-        write_datasets(datasets, out, formats, transliterate=transliterate)
-    summary = _report_log(log, out / "logs" / "sdtm_conversion_log.csv", console, "sdtm", quiet)
-    shown.print(summary_line("sdtm", datasets, out, summary), highlight=False)
-    return summary.errors == 0
+        _write(progress, task, "SDTM", datasets, out, formats, transliterate)
+    return _finish("sdtm", datasets, out, log, console, shown, quiet)
 
 
 def run_adam_stage(
@@ -142,7 +153,7 @@ def run_adam_stage(
 ) -> bool:  # fmt: skip
     """SDTM folder -> ADaM datasets in ``out``; returns False when the log has errors."""
     from cdisc_als.adam import derive_study
-    from cdisc_als.io import read_folder, write_datasets
+    from cdisc_als.io import read_folder
     from cdisc_als.study import load_study
 
     shown = quiet_console(console, quiet)
@@ -156,12 +167,8 @@ def run_adam_stage(
         progress.update(task, description=f"ADaM: deriving from {len(sdtm)} SDTM datasets")
         produced = dataset_counter(progress, task, "ADaM", shown)
         datasets = derive_study(study, sdtm, log, on_dataset=produced)
-        progress.update(task, description=f"ADaM: writing {len(datasets)} datasets ({', '.join(formats)})")
-        out.mkdir(parents=True, exist_ok=True)
-        write_datasets(datasets, out, formats, transliterate=transliterate)
-    summary = _report_log(log, out / "logs" / "adam_conversion_log.csv", console, "adam", quiet)
-    shown.print(summary_line("adam", datasets, out, summary), highlight=False)
-    return summary.errors == 0
+        _write(progress, task, "ADaM", datasets, out, formats, transliterate)
+    return _finish("adam", datasets, out, log, console, shown, quiet)
 
 
 def run_validate_stage(data, standard, define, report, fail_on, list_rules, console) -> int:
